@@ -1,0 +1,44 @@
+# Calx: `make run` starts everything, `make test` checks everything. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(shell cat requirements/lock.txt | md5sum | cut -c1-12)
+export PYTHONPATH := $(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup lint types unit test bench run lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+setup: $(STAMP)  ## Python 3.10 venv in .venv with the pinned packages (idempotent)
+
+$(STAMP): requirements/lock.txt scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "creating $(VENV) with $$py"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/lock.txt
+	@rm -f $(VENV)/.installed-*; touch $@
+
+lock:  ## re-resolve requirements/*.in against the shared constraints into requirements/lock.txt
+	$(PY) -m pip install -q -r requirements/base.in -r requirements/dev.in -c requirements/constraints-shared.txt
+	$(PY) -m pip freeze --exclude-editable > requirements/lock.txt
+
+lint: setup  ## ruff + mypy on bot/ and actions/
+	$(PY) -m ruff check bot actions tests scripts
+	$(PY) -m ruff format --check bot actions
+	$(PY) -m mypy bot actions
+
+unit: setup  ## the pytest suite
+	$(PY) -m pytest -q
+
+test: lint unit  ## set-up, lint and the whole suite (what CI runs)
+
+bench: setup  ## benchmarks, printed as tables
+	$(PY) -m bench
+
+clean:  ## remove generated files (keeps .venv)
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache tests/artifacts
