@@ -1,0 +1,1 @@
+"""Alembic migrations of Calx's tables (run with ``python -m bot.store upgrade``)."""
