@@ -1,0 +1,178 @@
+"""Ages and onset ages from free text: "I'm 49", "62F", "7 weeks old", "about 2 years ago"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.nlp.text import DURATION_RE, NUMBER_RE, duration_years, word_number
+
+MAX_AGE = 130
+
+#: "62F", "45 yo M", "a 70-year-old woman": an age with the sex right after it.
+AGE_SEX_RE = re.compile(
+    r"\b(?P<age>\d{1,3})\s*(?:-?\s*(?:yo|y/o|y\.o\.|yrs?|years?)(?:[\s-]*old)?)?\s*[-/ ]?\s*"
+    r"(?P<sex>f|m|female|male|woman|man|girl|boy|lady|gentleman)\b"
+)
+#: An age said as an age: "I'm 49", "she is 5", "aged 62", "49 years old", "age: 15".
+AGE_CUE_RE = re.compile(
+    rf"(?:\b(?:i'm|i\s+am|im|(?:s?he|they)(?:'s|\s+is|\s+are|'re)|(?:he|she)\s+turned|"
+    r"(?:my|our|the)\s+\w+\s+(?:is|'s)|is|aged?|age\s*[:=]?|turned|turning)\s+"
+    rf"(?:just\s+|about\s+|around\s+|nearly\s+|almost\s+)?(?P<a>{NUMBER_RE})\b(?!\s*(?:%|kg|cm|lb|mm))"
+    rf"|\b(?P<b>{NUMBER_RE})\s*(?:-|\s)?(?:years?|yrs?|y)(?:\s*-?\s*old|\s*/?\s*o\b|o\b)"
+    rf"|\b(?P<c>\d{{1,3}})\s*(?:yo|y/o|y\.o\.)\b)"
+)
+#: An infant's age: "7 weeks old", "3 months old", "10 days old".
+INFANT_RE = re.compile(
+    rf"\b(?P<n>{NUMBER_RE}|a\s+few|a\s+couple\s+of|a)\s*(?:-|\s)?(?P<u>months?|mos?|weeks?|wks?|days?)\s*-?\s*old\b"
+)
+NEWBORN_RE = re.compile(r"\b(?:new\s*-?\s*born|neonate|neonatal|just\s+born)\b")
+
+
+def _numbers(text: str) -> list[str]:
+    found = re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text)
+    return [n for n in found if n not in ("a", "an")]
+
+
+def _as_age(value: float | None) -> int | None:
+    if value is None or value < 0 or value > MAX_AGE:
+        return None
+    return int(value)
+
+
+def infant_age(text: str) -> int | None:
+    """0 for "7 weeks old"/"newborn", months >= 12 turned into years, else None."""
+    match = INFANT_RE.search(text)
+    if match:
+        amount = match.group("n")
+        n = word_number(amount) if amount not in ("a few", "a couple of", "a") else 1.0
+        if n is None:
+            return None
+        unit = match.group("u")
+        months = n if unit.startswith("mo") else n / 4.345 if unit.startswith("w") else n / 30.4
+        return int(months // 12)
+    if NEWBORN_RE.search(text):
+        return 0
+    return None
+
+
+def parse_age(text: str) -> int | None:
+    """Return the age a normalised answer to "how old" gives, or None (never a guess)."""
+    infant = infant_age(text)
+    if infant is not None:
+        return infant
+    match = AGE_SEX_RE.search(text)
+    if match:
+        return _as_age(float(match.group("age")))
+    cued = [m.group("a") or m.group("b") or m.group("c") for m in AGE_CUE_RE.finditer(text)]
+    values = {_as_age(word_number(c)) for c in cued if c}
+    values.discard(None)
+    if len(values) == 1:
+        return values.pop()
+    if values:
+        return None
+    numbers = [
+        n for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text) if n not in ("a", "an")
+    ]
+    plain = {_as_age(word_number(n)) for n in numbers}
+    plain.discard(None)
+    if len(plain) == 1 and not DURATION_RE.search(text):
+        return plain.pop()
+    return None
+
+
+def sex_of_age_answer(text: str) -> str | None:
+    """Return the sex given next to an age ("62F", "45 yo male"), else None."""
+    match = AGE_SEX_RE.search(text)
+    if not match:
+        return None
+    return "female" if match.group("sex") in ("f", "female", "woman", "girl", "lady") else "male"
+
+
+_AGO_RE = re.compile(
+    rf"(?:(?P<dur>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))"
+    r"\s*(?:ago|back|before|earlier|previously)\b"
+    r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*(?:about|around|roughly|nearly|almost|~)?\s*"
+    rf"(?P<for>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))\b"
+    rf"|^\s*(?:about|around|roughly|~)?\s*(?P<bare>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))\s*[.!]*\s*$)"
+)
+_RECENT_RE = re.compile(
+    r"\b(?:recent(?:ly)?|new|this\s+year|last\s+(?:few\s+)?(?:weeks?|months?|days?)|"
+    r"(?:a\s+)?few\s+(?:weeks?|months?|days?)(?:\s+ago)?|couple\s+of\s+(?:weeks?|months?)|"
+    r"weeks?|months?|days?|just\s+(?:now|started|appeared)|lately)\b"
+)
+_LAST_YEAR_RE = re.compile(r"\blast\s+year\b")
+_BIRTH_RE = re.compile(
+    r"\b(?:since|from|at)\s+birth\b|\bborn\s+with\b|\bsince\s+(?:s?he|i|they)\s+(?:was|were)\s+born\b|"
+    r"\bsince\s+(?:s?he|i|they)\s+(?:was|were)\s+(?:a\s+)?(?:tiny\s+)?(?:baby|newborn|infant)\b|"
+    r"\bwhen\s+(?:s?he|i|they)\s+(?:was|were)\s+(?:a\s+)?(?:tiny\s+)?(?:baby|newborn|infant)\b|"
+    r"\b(?:as|since)\s+(?:a|an)\s+(?:baby|newborn|infant)\b|\bafter\s+(?:s?he|i|they)\s+(?:was|were)\s+born\b|"
+    r"\bsoon\s+after\s+birth\b|\bin\s+infancy\b|\bcongenital\b"
+)
+_AT_AGE_RE = re.compile(
+    rf"(?:\b(?:at|aged?|when\s+(?:i|s?he|they)\s+(?:was|were)|since\s+(?:i|s?he|they)\s+(?:was|were)|"
+    rf"since\s+age|from\s+age|around\s+age|about\s+age)\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<n>{NUMBER_RE})\b"
+    r"(?!\s*(?:years?|yrs?|months?|weeks?|days?)\s+ago))"
+)
+
+
+def _relative(text: str, age: int | None) -> int | None:
+    if _BIRTH_RE.search(text):
+        return 0
+    infant = infant_age(text)
+    if infant is not None and re.search(r"\b(?:at|when|since|from)\b", text):
+        return infant
+    if age is None:
+        return None
+    match = _AGO_RE.search(text)
+    if match:
+        dur = DURATION_RE.search(match.group("dur") or match.group("for") or match.group("bare"))
+        years = duration_years(dur) if dur else None
+        if years is None:
+            return None
+        onset = age - int(years)
+        return onset if 0 <= onset <= age else None
+    if _LAST_YEAR_RE.search(text):
+        return max(age - 1, 0)
+    if _RECENT_RE.search(text):
+        return age
+    return None
+
+
+def parse_onset_age(text: str, context: Mapping[str, Any] | None) -> int | None:
+    """Return the onset age a normalised answer gives, using the known ``age`` for "2 years ago"."""
+    age = _known_age(context)
+    at = _AT_AGE_RE.search(text)
+    if at:
+        onset = _as_age(word_number(at.group("n")))
+        if onset is not None and (age is None or onset <= age):
+            return onset
+    relative = _relative(text, age)
+    if relative is not None:
+        return relative
+    if DURATION_RE.search(text) or re.search(r"\b(?:ago|back|since|for)\b", text):
+        return None
+    numbers = [
+        n for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text) if n not in ("a", "an")
+    ]
+    values = {_as_age(word_number(n)) for n in numbers}
+    values.discard(None)
+    if len(values) == 1:
+        onset = values.pop()
+        if onset is not None and (age is None or onset <= age):
+            return onset
+    return None
+
+
+def _known_age(context: Mapping[str, Any] | None) -> int | None:
+    if not context:
+        return None
+    value = context.get("age")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and 0 <= value <= MAX_AGE:
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and int(value) <= MAX_AGE:
+        return int(value)
+    return None
