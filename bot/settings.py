@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         env_file = ".env"
 
     @validator("database_url")
-    def _normalise_db_url(cls, value: str) -> str:  # noqa: N805
+    def _normalise_db_url(cls, value: str) -> str:
         """Accept ``postgres://`` as SQLAlchemy 1.4 does not."""
         if value.startswith("postgres://"):
             return "postgresql://" + value[len("postgres://") :]

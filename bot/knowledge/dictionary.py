@@ -223,8 +223,11 @@ def load_dictionary(
             findings[code] = _make_finding(code, spec, "general", str(extensions), ext=True)
     lab_names = ext_raw.get("lab_names") or {}
     labs = {
-        code: Lab(code, tuple(_require(spec, "values", f"{where}: lab {code}")),
-                  lab_names.get(code, code.replace("_", " ")))
+        code: Lab(
+            code,
+            tuple(_require(spec, "values", f"{where}: lab {code}")),
+            lab_names.get(code, code.replace("_", " ")),
+        )
         for code, spec in _require(raw, "labs", where).items()
     }
     differential = {

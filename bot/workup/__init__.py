@@ -17,12 +17,10 @@ from bot.workup.engine import (
     Candidate,
     RedFlag,
     Workup,
-    applicable,
     assess,
     check_red_flags,
-    next_question,
-    questions_left,
 )
+from bot.workup.questions import applicable, next_question, questions_left
 
 __all__ = [
     "Assessment",
