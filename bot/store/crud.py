@@ -230,11 +230,14 @@ def record_answers(
     Creates the conversation if needed. Values are checked with the data
     dictionary (``ValueError`` on an unknown code or a value not allowed, and
     nothing is stored then); ``"unknown"`` is a valid value, ``None`` is not (an
-    answer not understood is not stored). Answering a finding again updates its
+    answer not understood is not stored). NUL characters are dropped from text.
+    Answering a finding again updates its
     row. A changed answer on a finished conversation is audited, and a reviewed
     conversation goes back to ``complete`` since the review no longer covers it.
     """
-    values = get_dictionary().check_findings({code: pair[0] for code, pair in answers.items()})
+    values = get_dictionary().check_findings(
+        {code: _clean(pair[0]) for code, pair in answers.items()}
+    )
     conversation = get_or_create_conversation(
         session, conversation_id, respondent=respondent, channel=channel
     )
@@ -242,7 +245,7 @@ def record_answers(
     now = utcnow()
     changed: list[str] = []
     for code, value in values.items():
-        words = answers[code][1]
+        words = _clean(answers[code][1])
         row = existing.get(code)
         if row is None:
             conversation.answers.append(
@@ -264,6 +267,11 @@ def record_answers(
             conversation.status = status
     session.flush()
     return values
+
+
+def _clean(value: Any) -> Any:
+    """Drop NUL characters from text: PostgreSQL cannot store them and they carry no meaning."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 def get_answers(session: Session, conversation_id: str) -> dict[str, StoredAnswer]:
