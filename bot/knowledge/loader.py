@@ -213,9 +213,6 @@ class _Builder:
                 )
             group_evidence[group] = self.evidence(path, items)
         causes_raw = raw.get("causes") or {}
-        missing = [c for c in self.d.differential if c not in causes_raw]
-        if missing:
-            raise DictionaryError(f"{path.name}: no evidence for differential code(s) {missing}")
         causes: dict[str, Cause] = {}
         for code, spec in causes_raw.items():
             where = _where(path, spec)
@@ -240,6 +237,11 @@ class _Builder:
                 raise DictionaryError(
                     f"{where}: mimic {code} needs 'separates' (how to tell it apart)"
                 )
+        missing = [c for c in self.d.differential if c not in causes]
+        if missing:
+            raise DictionaryError(
+                f"{_where(path, causes_raw)}: no evidence for differential code(s) {missing}"
+            )
         return causes
 
     def rule(self, path: Path, code: str, node: Any, *, workup: bool, cond: bool = True) -> Rule:

@@ -1,0 +1,1 @@
+"""Benchmarks of Calx (``make bench``): results printed as tables, with ratios to a baseline."""
