@@ -52,7 +52,9 @@ def test_record_answers_stores_canonical_values_and_words(database: Database, ci
     assert isinstance(answers["age"].value, int)
     assert list(answers) == [c for c in DICTIONARY.findings if c in answers]  # dictionary order
     assert (conversation.status, conversation.respondent, conversation.channel) == (
-        "in_progress", "clinician", "rest",
+        "in_progress",
+        "clinician",
+        "rest",
     )
 
 
@@ -61,12 +63,19 @@ def test_answering_again_updates_the_row(database: Database, cid: str) -> None:
         crud.record_answers(session, cid, {"raynaud": ("no", "nope")})
     with database.session() as session:
         first = crud.get_answers(session, cid)["raynaud"]
-        created = session.execute(select(Answer.created_at).where(Answer.conversation_id == cid)).scalar_one()
+        created = session.execute(
+            select(Answer.created_at).where(Answer.conversation_id == cid)
+        ).scalar_one()
     with database.session() as session:
         crud.record_answers(session, cid, {"raynaud": ("yes", "actually my fingers go white")})
     with database.session() as session:
         second = crud.get_answers(session, cid)["raynaud"]
-        assert session.execute(select(Answer.created_at).where(Answer.conversation_id == cid)).scalar_one() == created
+        assert (
+            session.execute(
+                select(Answer.created_at).where(Answer.conversation_id == cid)
+            ).scalar_one()
+            == created
+        )
     assert _count(database, Answer, cid) == 1
     assert (second.value, second.words) == ("yes", "actually my fingers go white")
     assert second.updated_at >= first.updated_at
@@ -100,16 +109,22 @@ def test_conversation_fields_are_checked(database: Database, cid: str) -> None:
     with database.session() as session:
         crud.get_or_create_conversation(session, cid)
     with pytest.raises(IntegrityError), database.session() as session:  # the database checks too
-        session.execute(text("UPDATE conversations SET status = 'lost' WHERE id = :id"), {"id": cid})
+        session.execute(
+            text("UPDATE conversations SET status = 'lost' WHERE id = :id"), {"id": cid}
+        )
 
 
 def test_get_or_create_keeps_what_is_not_given(database: Database, cid: str) -> None:
     with database.session() as session:
-        crud.get_or_create_conversation(session, cid, channel="slack", respondent="proxy", consent=True)
+        crud.get_or_create_conversation(
+            session, cid, channel="slack", respondent="proxy", consent=True
+        )
     with database.session() as session:
         conversation = crud.get_or_create_conversation(session, cid)
         assert (conversation.channel, conversation.respondent, conversation.consent) == (
-            "slack", "proxy", True,
+            "slack",
+            "proxy",
+            True,
         )
         assert conversation.created_at.tzinfo == timezone.utc
     assert [e.action for e in _audit(database, cid)] == ["conversation_started"]
@@ -124,11 +139,13 @@ def test_red_flag_is_recorded_once(database: Database, cid: str) -> None:
     with database.session() as session:
         flags = crud.get_red_flags(session, cid)
     assert [(f.code, f.advice) for f in flags] == [
-        ("infected_lesion", "See a doctor today."), ("rapid_weakness", "Call 911."),
+        ("infected_lesion", "See a doctor today."),
+        ("rapid_weakness", "Call 911."),
     ]
     assert _count(database, RedFlagTold, cid) == 2
     assert [e.detail for e in _audit(database, cid) if e.action == "red_flag_told"] == [
-        {"code": "infected_lesion"}, {"code": "rapid_weakness"},
+        {"code": "infected_lesion"},
+        {"code": "rapid_weakness"},
     ]
     with pytest.raises(ValueError), database.session() as session:
         crud.record_red_flag(session, cid, "Not A Code!", "x")
@@ -152,7 +169,10 @@ def test_labs_are_validated_replaced_and_audited(database: Database, cid: str) -
         rows = {r.lab: r for r in crud.require_conversation(session, cid).labs}
     assert (rows["calcium"].entered_by, rows["pth"].entered_by) == ("api", "dr_who")
     entries = [(e.actor, e.detail) for e in _audit(database, cid) if e.action == "labs_entered"]
-    assert entries == [("api", {"labs": {"calcium": "high", "pth": "normal"}}), ("dr_who", {"labs": {"pth": "high"}})]
+    assert entries == [
+        ("api", {"labs": {"calcium": "high", "pth": "normal"}}),
+        ("dr_who", {"labs": {"pth": "high"}}),
+    ]
 
 
 def test_status_review_and_a_later_change(database: Database, cid: str) -> None:
@@ -176,7 +196,9 @@ def test_status_review_and_a_later_change(database: Database, cid: str) -> None:
     ]
 
 
-def test_reset_clears_answers_and_flags_but_keeps_labs_and_audit(database: Database, cid: str) -> None:
+def test_reset_clears_answers_and_flags_but_keeps_labs_and_audit(
+    database: Database, cid: str
+) -> None:
     with database.session() as session:
         crud.record_answers(session, cid, {"raynaud": ("yes", "yes")}, respondent="patient")
         crud.record_red_flag(session, cid, "infected_lesion", "advice")
@@ -188,7 +210,9 @@ def test_reset_clears_answers_and_flags_but_keeps_labs_and_audit(database: Datab
     with database.session() as session:
         conversation = crud.require_conversation(session, cid)
         assert (conversation.status, conversation.respondent, conversation.completed_at) == (
-            "in_progress", None, None,
+            "in_progress",
+            None,
+            None,
         )
         assert crud.get_findings(session, cid) == {}
         assert crud.get_red_flags(session, cid) == []
@@ -222,7 +246,9 @@ def test_list_conversations_by_status(database: Database, cid: str) -> None:
         crud.set_status(session, cid, "complete", actor="interview")
         listed = crud.list_conversations(session, status="complete", limit=10_000)
         assert cid in {c.id for c in listed}
-        assert cid not in {c.id for c in crud.list_conversations(session, status="in_progress", limit=10_000)}
+        assert cid not in {
+            c.id for c in crud.list_conversations(session, status="in_progress", limit=10_000)
+        }
         assert all(isinstance(c, Conversation) for c in listed)
 
 
@@ -242,12 +268,17 @@ ANSWER_SETS = st.dictionaries(
     st.sampled_from(sorted(DICTIONARY.findings)), st.just(None), max_size=8
 ).flatmap(
     lambda codes: st.fixed_dictionaries(
-        {code: st.tuples(_value_strategy(code), st.none() | st.text(max_size=100)) for code in codes}
+        {
+            code: st.tuples(_value_strategy(code), st.none() | st.text(max_size=100))
+            for code in codes
+        }
     )
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(first=ANSWER_SETS, second=ANSWER_SETS)
 def test_stored_findings_are_the_canonical_latest_answers(
     database: Database, first: dict[str, Any], second: dict[str, Any]
@@ -261,7 +292,9 @@ def test_stored_findings_are_the_canonical_latest_answers(
     with database.session() as session:
         answers_now = crud.get_answers(session, cid)
     assert {code: a.value for code, a in answers_now.items()} == expected
-    assert {code: a.words for code, a in answers_now.items()} == {c: w for c, (_, w) in merged.items()}
+    assert {code: a.words for code, a in answers_now.items()} == {
+        c: w for c, (_, w) in merged.items()
+    }
     assert _count(database, Answer, cid) == len(merged)
 
 
