@@ -28,8 +28,8 @@ lock:  ## re-resolve requirements/*.in against the shared constraints into requi
 	$(PY) -m pip freeze --exclude-editable > requirements/lock.txt
 
 lint: setup  ## ruff + mypy on bot/ and actions/
-	$(PY) -m ruff check bot actions tests scripts
-	$(PY) -m ruff format --check bot actions
+	$(PY) -m ruff check bot actions tests scripts bench
+	$(PY) -m ruff format --check bot actions bench
 	$(PY) -m mypy bot actions
 
 unit: setup  ## the pytest suite

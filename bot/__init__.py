@@ -1,1 +1,4 @@
-"""Calx: the domain of the calcinosis history-taking assistant (knowledge, engine, NLP, storage, web)."""
+"""Calx: the domain of the calcinosis history-taking assistant.
+
+Knowledge, rules engine, NLP, storage and web app; Rasa actions call into it.
+"""
