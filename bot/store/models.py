@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, declared_attr, relationship
 from sqlalchemy.types import TypeDecorator
 
 #: Constraint names that are the same on every backend (Alembic needs names to alter them).
@@ -138,16 +138,25 @@ class Conversation(Base):
     )
 
 
-class Answer(Base):
+class _PartOfConversation:
+    """Columns of a row that belongs to one conversation (deleted with it)."""
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+
+    @declared_attr  # type: ignore[untyped-decorator]
+    def conversation_id(cls) -> Column:  # SQLAlchemy passes the class
+        """The conversation this row belongs to."""
+        return Column(
+            String(ID_LENGTH), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+        )
+
+
+class Answer(_PartOfConversation, Base):
     """The coded answer to one finding, with the person's own words."""
 
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("conversation_id", "finding"),)
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(ID_LENGTH), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
-    )
     finding = Column(String(CODE_LENGTH), nullable=False)
     #: The canonical coded value (string, integer or list; ``"unknown"`` allowed).
     value = Column(JSON, nullable=False)
@@ -159,16 +168,12 @@ class Answer(Base):
     conversation = relationship("Conversation", back_populates="answers")
 
 
-class LabResult(Base):
+class LabResult(_PartOfConversation, Base):
     """A lab value entered for a conversation (by a clinician or a machine client)."""
 
     __tablename__ = "labs"
     __table_args__ = (UniqueConstraint("conversation_id", "lab"),)
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(ID_LENGTH), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
-    )
     lab = Column(String(CODE_LENGTH), nullable=False)
     value = Column(String(CODE_LENGTH), nullable=False)
     entered_by = Column(String(ACTOR_LENGTH), nullable=False)
@@ -177,16 +182,12 @@ class LabResult(Base):
     conversation = relationship("Conversation", back_populates="labs")
 
 
-class RedFlagTold(Base):
+class RedFlagTold(_PartOfConversation, Base):
     """A red flag the person was told about (told once per conversation)."""
 
     __tablename__ = "red_flags"
     __table_args__ = (UniqueConstraint("conversation_id", "code"),)
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(ID_LENGTH), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
-    )
     code = Column(String(CODE_LENGTH), nullable=False)
     advice = Column(Text, nullable=False)
     told_at = Column(UTCDateTime, nullable=False, default=utcnow)

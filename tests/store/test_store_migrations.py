@@ -94,19 +94,25 @@ def test_check_detects_a_model_the_migrations_lack(empty_database: Database) -> 
     db.check()
 
 
+def _cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot.store`` with ``args`` in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.store", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("command", ["upgrade", "current", "check"])
 def test_cli(empty_database: Database, command: str) -> None:
     if command != "upgrade":
         empty_database.migrate()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.store", "--url", empty_database.url, command],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    proc = _cli("--url", empty_database.url, command)
     assert proc.returncode == 0, proc.stderr
     assert empty_database.current_revision() == empty_database.head_revision()
     if command != "check":
@@ -115,15 +121,7 @@ def test_cli(empty_database: Database, command: str) -> None:
 
 def test_cli_uses_calx_database_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nested' / 'var' / 'calx.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CALX_DATABASE_URL": url}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.store", "upgrade"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = _cli("upgrade", env={"CALX_DATABASE_URL": url}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     db = Database(url)
     assert db.current_revision() == db.head_revision()  # the var/ directory was created

@@ -1,0 +1,59 @@
+"""The web app factory: ``uvicorn --factory bot.web.app:create_app``.
+
+The console (HTML pages, logins) and ``/portal`` will be routers of their own
+(``bot/web/console/``) included here beside the API router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from bot.settings import Settings, get_settings
+from bot.store.db import Database
+from bot.web import api
+from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
+
+
+def create_app(
+    settings: Settings | None = None, *, max_body_bytes: int = MAX_BODY_BYTES
+) -> FastAPI:
+    """Build the app for ``settings`` (default: the environment); no connection is made yet."""
+    if settings is None:
+        settings = get_settings()
+    settings.check_production()
+    database = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    development = settings.env != "production"
+    app = FastAPI(
+        title="Calx",
+        description="Calcinosis history-taking: summaries, labs and answer coding.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if development else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if development else None,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.include_router(api.router)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+    @app.middleware("http")
+    async def no_store(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
