@@ -7,7 +7,8 @@ A condition is a mapping; several keys must all hold:
 * ``{finding: {lt|le|gt|ge: n}}`` for ``int`` findings;
 * ``{finding: {none_of: [a, b]}}`` the answer is known and is none of these;
 * ``{lab: {code: value | [values]}}`` on lab results;
-* ``{suspected: [causes]}`` and ``{calcinosis_mass: true}`` (workup rules only);
+* ``{suspected: [causes]}``, ``{calcinosis_mass: true}`` and ``{leading_mimic: true}``
+  (workup rules only);
 * ``{all: [cond, ...]}`` and ``{any: [cond, ...]}``.
 
 Evaluation returns ``True``, ``False`` or ``None`` (undecided: a finding it needs is
@@ -42,6 +43,7 @@ class Context:
     labs: Mapping[str, str] = field(default_factory=dict)
     suspected: frozenset[str] = frozenset()
     calcinosis_mass: bool = False
+    leading_mimic: bool = False
 
 
 class Condition:
@@ -114,6 +116,15 @@ class CalcinosisMass(Condition):
     def evaluate(self, ctx: Context) -> Tri:
         """Test the flag computed by the engine."""
         return ctx.calcinosis_mass
+
+
+@dataclass(frozen=True, eq=False)
+class LeadingMimic(Condition):
+    """True when the leading cause is a mimic (workup rules)."""
+
+    def evaluate(self, ctx: Context) -> Tri:
+        """Test the flag computed by the engine."""
+        return ctx.leading_mimic
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,6 +255,8 @@ def compile_condition(
             parts.append(Suspected(frozenset(_as_list(value))))
         elif key == "calcinosis_mass" and workup:
             parts.append(CalcinosisMass())
+        elif key == "leading_mimic" and workup:
+            parts.append(LeadingMimic())
         elif key in dictionary.findings:
             parts.append(_finding_test(dictionary, key, value, where))
         else:

@@ -123,6 +123,7 @@ class Dictionary:
     imaging: dict[str, str]
     red_flags: dict[str, str]
     groups: dict[str, str] = field(default_factory=dict)  # group key -> heading
+    workup_other: dict[str, str] = field(default_factory=dict)  # Calx's extra workup codes
 
     @property
     def contract_findings(self) -> tuple[str, ...]:
@@ -246,6 +247,7 @@ def load_dictionary(
         imaging=dict(_require(workup, "imaging", where)),
         red_flags=dict(_require(raw, "red_flags", where)),
         groups=dict(ext_raw.get("group_titles") or {}),
+        workup_other=dict(ext_raw.get("workup_other") or {}),
     )
 
 

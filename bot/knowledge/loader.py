@@ -136,6 +136,7 @@ class KnowledgeBase:
     labs_core: tuple[str, ...]
     labs_core_reason: str
     labs_conditional: tuple[Rule, ...]
+    other: tuple[Rule, ...]
     xray: Rule
     imaging_optional: tuple[Rule, ...]
     not_recommended: tuple[Rule, ...]
@@ -265,6 +266,10 @@ class _Builder:
                 f"{_where(path, conditional)}: conditional labs must match the dictionary "
                 f"(unknown {unknown}, missing {missing})"
             )
+        other = raw.get("other") or {}
+        for code in other:
+            if code not in self.d.workup_other:
+                raise DictionaryError(f"{_where(path, other)}: unknown workup code {code!r}")
         imaging = raw["imaging"]
         optional = imaging.get("optional") or {}
         not_rec = imaging.get("not_recommended") or {}
@@ -277,6 +282,7 @@ class _Builder:
             "labs_conditional": tuple(
                 self.rule(path, c, n, workup=True) for c, n in conditional.items()
             ),
+            "other": tuple(self.rule(path, c, n, workup=True) for c, n in other.items()),
             "xray": self.rule(path, "xray", imaging["xray"], workup=True),
             "imaging_optional": tuple(
                 self.rule(path, c, n, workup=True, cond=False) for c, n in optional.items()

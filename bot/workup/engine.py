@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.knowledge.conditions import Context
-from bot.knowledge.loader import Cause, KnowledgeBase, get_knowledge
+from bot.knowledge.loader import Cause, KnowledgeBase, Rule, get_knowledge
 
 #: How far below the best calcinosis cause a mimic is held when the lumps are hard.
 MIMIC_CAP_MARGIN = 0.5
@@ -68,6 +68,7 @@ class Workup:
     imaging: tuple[str, ...]
     not_recommended: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class Workup:
             "imaging": list(self.imaging),
             "not_recommended": list(self.not_recommended),
             "optional": list(self.optional),
+            "other": list(self.other),
             "reasons": dict(self.reasons),
         }
 
@@ -195,6 +197,10 @@ def suspected(
     return frozenset(leading)
 
 
+def _holds(rule: Rule, ctx: Context) -> bool:
+    return rule.condition is not None and rule.condition.evaluate(ctx) is True
+
+
 def plan_workup(kb: KnowledgeBase, ctx: Context, differential: tuple[Candidate, ...]) -> Workup:
     """Core labs always; conditional labs and imaging by the rules in workup.yaml."""
     mass = sum(c.score for c in differential if not kb.causes[c.code].is_mimic)
@@ -203,16 +209,19 @@ def plan_workup(kb: KnowledgeBase, ctx: Context, differential: tuple[Candidate, 
         labs=ctx.labs,
         suspected=suspected(kb, differential, ctx.findings),
         calcinosis_mass=mass >= kb.calcinosis_min_mass,
+        leading_mimic=bool(differential) and kb.causes[differential[0].code].is_mimic,
     )
     reasons = {code: kb.labs_core_reason for code in kb.labs_core}
     labs = list(kb.labs_core)
     for rule in kb.labs_conditional:
-        if rule.condition is not None and rule.condition.evaluate(wctx) is True:
+        if _holds(rule, wctx):
             labs.append(rule.code)
             reasons[rule.code] = rule.reason
+    other = [rule.code for rule in kb.other if _holds(rule, wctx)]
+    reasons.update({rule.code: rule.reason for rule in kb.other if rule.code in other})
     imaging: list[str] = []
     optional: list[str] = []
-    if kb.xray.condition is not None and kb.xray.condition.evaluate(wctx) is True:
+    if _holds(kb.xray, wctx):
         imaging.append("xray")
         reasons["xray"] = kb.xray.reason
         for rule in kb.imaging_optional:
@@ -225,6 +234,7 @@ def plan_workup(kb: KnowledgeBase, ctx: Context, differential: tuple[Candidate, 
         imaging=tuple(imaging),
         not_recommended=tuple(r.code for r in kb.not_recommended),
         optional=tuple(optional),
+        other=tuple(other),
         reasons=reasons,
     )
 
@@ -234,7 +244,7 @@ def red_flags_in(kb: KnowledgeBase, ctx: Context) -> tuple[RedFlag, ...]:
     return tuple(
         RedFlag(flag.code, flag.advice, flag.clinician)
         for flag in kb.red_flags
-        if flag.condition is not None and flag.condition.evaluate(ctx) is True
+        if _holds(flag, ctx)
     )
 
 

@@ -54,3 +54,16 @@ def test_workup_orders_what_must_be_ordered_and_never_mri(v: dict[str, Any]) -> 
 @pytest.mark.parametrize("v", [v for v in VIGNETTES if v.get("labs")], ids=lambda v: v["id"])
 def test_top1_with_labs(v: dict[str, Any]) -> None:
     assert _codes(assess(with_story(coded(v)), v["labs"]))[0] == v["expected"]["top1_with_labs"]
+
+
+def test_other_workup_follows_the_leading_causes() -> None:
+    xanthoma = {
+        "lesion_consistency": "soft_paste",
+        "lesion_locations": ["elbows", "knees"],
+        "lesion_color_white_yellow": "yes",
+        "lesion_count": "many",
+    }
+    assert "lipid_panel" in assess(xanthoma).workup.other
+    infected = {"lesion_consistency": "hard", "lesion_infection_signs": "yes"}
+    assert "discharge_culture" in assess(infected).workup.other
+    assert assess({"lesion_consistency": "hard"}).workup.other == ()
