@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from webapp_server import Api
 
 from bot import summary, workup
+from bot.knowledge import get_dictionary
 from bot.store import crud
 from bot.store.models import Answer
 
@@ -280,3 +284,43 @@ def test_client_sees_json_errors(api: Api) -> None:
     assert response.headers["content-type"] == "application/json"
     assert isinstance(response.json()["detail"], str)
     assert isinstance(api.client, httpx.Client)
+
+
+LAB_CODES = sorted(get_dictionary().labs)
+LAB_VALUES = sorted({v for lab in get_dictionary().labs.values() for v in lab.values})
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    labs=st.dictionaries(
+        st.sampled_from(LAB_CODES) | st.text(max_size=20),
+        st.sampled_from(LAB_VALUES) | JSON_SCALARS,
+        max_size=5,
+    )
+)
+def test_any_labs_body_is_stored_or_refused_never_a_crash(api: Api, labs: dict[str, Any]) -> None:
+    cid = f"prop-{uuid.uuid4().hex}"
+    _record(api, cid, {"raynaud": ("yes", "yes")})
+    response = api.client.post(f"/api/conversations/{cid}/labs", json=labs)
+    try:
+        valid = bool(labs) and get_dictionary().check_labs(labs) is not None
+    except ValueError:
+        valid = False
+    assert response.status_code == (200 if valid else 422)
+    with api.db.session() as session:
+        assert crud.get_labs(session, cid) == (labs if valid else {})
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(finding=st.sampled_from(sorted(get_dictionary().findings)), text=st.text(max_size=300))
+def test_interpret_any_text_never_crashes(api: Api, finding: str, text: str) -> None:
+    response = api.client.post("/api/interpret", json={"finding": finding, "text": text})
+    assert response.status_code == 200
+    value = response.json()["value"]
+    if value is not None:
+        assert get_dictionary().findings[finding].check(value) == value
