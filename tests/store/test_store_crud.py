@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.knowledge import get_dictionary
 from bot.store import crud
@@ -305,3 +305,15 @@ def _no_nul(value: Any) -> Any:
 def _audit(database: Database, cid: str) -> list[Any]:
     with database.session() as session:
         return crud.audit_entries(session, cid)
+
+
+def test_the_database_keeps_the_audit_log_append_only(database: Database, cid: str) -> None:
+    with database.session() as session:
+        crud.audit(session, "api", "summary_viewed", cid)
+    for statement in (
+        "UPDATE audit_log SET actor = 'someone else' WHERE conversation_id = :id",
+        "DELETE FROM audit_log WHERE conversation_id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), database.session() as session:
+            session.execute(text(statement), {"id": cid})
+    assert [(e.actor, e.action) for e in _audit(database, cid)] == [("api", "summary_viewed")]
