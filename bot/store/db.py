@@ -49,6 +49,7 @@ class Database:
         self._engine: Engine | None = None
         self._sessionmaker: sessionmaker | None = None
         self._lock = threading.Lock()
+        self._head: str | None = None
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -193,8 +194,9 @@ class Database:
 
     def head_revision(self) -> str | None:
         """Return the newest revision among the migrations (``None`` if there are none)."""
-        head: str | None = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
-        return head
+        if self._head is None:
+            self._head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        return self._head
 
     def check(self) -> None:
         """Raise if the models and the migrated schema differ (an autogenerate diff)."""

@@ -50,7 +50,7 @@ def _db(request: Request) -> Database:
     return database
 
 
-def _not_found(sender: str) -> HTTPException:
+def _not_found() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail="no conversation with this id")
 
 
@@ -85,11 +85,11 @@ def health(request: Request) -> JSONResponse:
 def get_summary(sender: str, request: Request, principal: Caller) -> dict[str, Any]:
     """Return the summary of the contract (404 for an unknown id); the view is audited."""
     if not _plausible_id(sender):
-        raise _not_found(sender)
+        raise _not_found()
     with _db(request).session() as session:
         result = summary_service.get_summary(session, sender)
         if result is None:
-            raise _not_found(sender)
+            raise _not_found()
         crud.audit(session, principal.actor, "summary_viewed", sender)
     return result
 
@@ -105,14 +105,14 @@ def post_labs(
 ) -> dict[str, Any]:
     """Store ``{lab code: value}`` and return the summary re-ranked with them."""
     if not _plausible_id(sender):
-        raise _not_found(sender)
+        raise _not_found()
     if not labs:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="no labs given")
     with _db(request).session() as session:
         try:
             return summary_service.add_labs(session, sender, labs, principal.actor)
         except crud.ConversationNotFound:
-            raise _not_found(sender) from None
+            raise _not_found() from None
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
 
