@@ -78,8 +78,7 @@ class Database:
             future=True,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        configure_sqlite_engine(engine)
         return engine
 
     def _ensure_sqlite_dir(self) -> None:
@@ -201,6 +200,16 @@ class Database:
     def check(self) -> None:
         """Raise if the models and the migrated schema differ (an autogenerate diff)."""
         command.check(self.alembic_config())
+
+
+def configure_sqlite_engine(engine: Engine) -> None:
+    """Make a SQLite engine share the file safely: WAL, busy timeout, ``BEGIN IMMEDIATE``.
+
+    Call it on any other engine that writes the same file (e.g. Rasa's tracker
+    store) right after creating it, before it is used from several processes.
+    """
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Column, Integer, Table, inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.store import crud
-from bot.store.db import Database
+from bot.store.db import Database, configure_sqlite_engine
 from bot.store.models import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +187,39 @@ def test_postgres_database_is_created_if_missing() -> None:
     finally:
         db.drop_database()
     assert not db.ping()
+
+
+def test_rasa_and_calx_write_one_sqlite_file_at_once(tmp_path: Path) -> None:
+    """Rasa's tracker store (configured like ours) and our sessions, in threads, one file."""
+    db = Database(f"sqlite:///{tmp_path / 'shared.db'}")
+    db.migrate()
+    rasa_store = _rasa_tracker_store(db)
+    configure_sqlite_engine(rasa_store.engine)  # works with Rasa's own sessions
+    errors: list[BaseException] = []
+
+    def rasa_turns(n: int) -> None:
+        try:
+            for _ in range(8):
+                _save_tracker(rasa_store, f"r{n}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def calx_turns(n: int) -> None:
+        try:
+            for i in range(8):
+                with db.session() as session:
+                    crud.get_findings(session, f"c{n}")
+                    crud.record_answers(session, f"c{n}", {"age": (i, str(i))})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=f, args=(n,)) for n in range(3) for f in (rasa_turns, calx_turns)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rasa_store.engine.dispose()
+    db.dispose()
+    assert errors == []
