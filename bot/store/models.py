@@ -211,3 +211,49 @@ class AuditEntry(Base):
     action = Column(String(CODE_LENGTH), nullable=False)
     conversation_id = Column(String(ID_LENGTH), nullable=True)
     detail = Column(JSON, nullable=True)
+
+
+# -- console users and their sessions --------------------------------------------------------
+
+ROLES: tuple[str, ...] = ("clinician", "admin")
+USERNAME_LENGTH = 64
+#: Length of a SHA-256 hex digest (session ids are stored hashed, never as sent).
+DIGEST_LENGTH = 64
+
+
+class User(Base):
+    """A person who logs in to the clinician console (password hashed with argon2)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('clinician', 'admin')", name="role_valid"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(USERNAME_LENGTH), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    #: Wrong passwords in a row since the last successful login.
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(UTCDateTime, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    password_changed_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = Column(UTCDateTime, nullable=True)
+
+
+class ConsoleSession(Base):
+    """A logged-in browser: the SHA-256 of its cookie token, its CSRF token, its expiry."""
+
+    __tablename__ = "console_sessions"
+
+    id = Column(String(DIGEST_LENGTH), primary_key=True)
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token = Column(String(DIGEST_LENGTH), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime, nullable=False)
+    #: A one-time message for the next page (codes and values only, never patient text).
+    flash = Column(JSON, nullable=True)
+
+    user = relationship("User", lazy="joined")
