@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseSettings, validator
 
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     web_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    #: ``Secure`` console cookies: None = automatic (off only for plain-http loopback
+    #: development); always on in production, whatever is set.
+    cookie_secure: bool | None = None
 
     class Config:
         env_prefix = "CALX_"
@@ -66,6 +70,16 @@ class Settings(BaseSettings):
                 + ", ".join(weak)
                 + " (set each to a random value of at least 16 characters)"
             )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether console cookies are ``Secure`` (HTTPS only); never off in production."""
+        if self.env == "production":
+            return True
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        url = urlsplit(self.web_url)
+        return not (url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1"))
 
     @property
     def is_sqlite(self) -> bool:
