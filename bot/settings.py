@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     #: ``Secure`` console cookies: None = automatic (off only for plain-http loopback
     #: development); always on in production, whatever is set.
     cookie_secure: bool | None = None
+    # Channels (bot/channels, docs/channels.md): empty secrets switch a channel off (401).
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api"
+    teams_app_id: str = ""
+    teams_app_password: str = ""
+    teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_jwks_url: str = ""  # overrides the OpenID document's jwks_uri when set
+    teams_issuer: str = "https://api.botframework.com"
+    teams_token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+    teams_token_scope: str = "https://api.botframework.com/.default"
+    widget_server_url: str = ""  # Rasa's URL as the browser sees it (default: rasa_url)
 
     class Config:
         env_prefix = "CALX_"
