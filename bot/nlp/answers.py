@@ -27,6 +27,11 @@ UNKNOWN_RE = re.compile(
     r"|\b(?:not|none|un)\s*(?:documented|recorded)\b"
     r"|\bnot\s+(?:to\s+hand|available|known)\b(?!\s+to\s+have)"
     r"|\b(?:have|need|would\s+have|i'd\s+have|i'd\s+need)\s+to\s+(?:check|ask|look)\b"
+    r"|\b(?:hasn't|has\s+not|haven't|have\s+not|didn't|did\s+not|never)\s+(?:said|say|told|"
+    r"mentioned|asked|checked|been\s+(?:told|asked|checked|tested))\b"
+    r"|\b(?:don't|do\s+not|didn't)\s+have\s+(?:the\s+|any\s+|their\s+|his\s+|her\s+)?"
+    r"(?:details|regimen|dates?|info|information|records?|notes|data|history|list|names?)\b"
+    r"|\bno\s+(?:details|info|information|records?|data)\b"
     r"|\bmaybe\b|\bperhaps\b|\bpossibly\b|\bmight\s+(?:be|have|do)\b"
     r"|^\s*(?:hmm+|umm*|erm*)?\s*\?+\s*$|^\s*(?:hmm+|umm+|erm+)[\s.!]*$)"
 )

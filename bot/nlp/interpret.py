@@ -1,16 +1,38 @@
-"""``interpret(finding, message)``: the one function that codes every answer."""
+"""``interpret(finding, message)``: the one function that codes every answer.
+
+The message goes through the spaCy pipeline (entities with negation and uncertainty, see
+``bot.nlp.pipeline``) and through the answer patterns of ``bot.nlp.answers`` (how people
+say yes, no and "I don't know") and ``bot.nlp.numbers`` (ages). Nothing of the message is
+logged. Rules of thumb: an answer that is not understood is ``None`` (the question is asked
+again), never a guess; conflicting signals ("no, ... but it hurts") are not understood;
+mentions of other findings are kept only when stated as facts.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.knowledge import UNKNOWN, Finding, get_dictionary
+from bot.nlp.analysis import Mention, analyse
 from bot.nlp.answers import lead_polarity, unknown_marker
-from bot.nlp.numbers import parse_age, parse_onset_age, sex_of_age_answer
+from bot.nlp.numbers import age_mention, parse_age, parse_onset_age, sex_mention
+from bot.nlp.pipeline import Evidence
 from bot.nlp.text import NUMBER_RE, normalize, word_number
+
+#: Findings whose wording overlaps: while one is asked, the other is not taken in passing.
+_CONFUSABLE: tuple[frozenset[str], ...] = (
+    frozenset({"function_limited", "muscle_weakness"}),
+    frozenset({"lesion_ulceration", "digital_ulcers"}),
+    frozenset({"lesion_pain", "joint_pain_swelling"}),
+    frozenset({"lesion_infection_signs", "constitutional_symptoms"}),
+    frozenset({"heliotrope_or_gottron_rash", "photosensitive_or_malar_rash"}),
+)
+#: Multi-valued findings are never filled in passing: a mention may be only part of the list.
+_NEVER_MENTIONED = frozenset({"lesion_locations"})
+_LESION_GROUP = "the lumps"
 
 
 @dataclass(frozen=True)
@@ -29,22 +51,62 @@ def _finding(code: str) -> Finding:
     return findings[code]
 
 
-def _bool(text: str) -> str | None:
+def _evidence(mentions: Iterable[Mention], code: str) -> list[tuple[Mention, Evidence]]:
+    return [
+        (m, e)
+        for m in mentions
+        for e in m.entry.evidence
+        if e.finding == code and e.policy != "none" and m.status != "family"
+    ]
+
+
+# ----------------------------------------------------------------------------- per type
+
+
+def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
     if unknown_marker(text):
         return UNKNOWN
-    return lead_polarity(text)
+    affirmed: set[str] = set()
+    negated = False
+    uncertain = False
+    for m, e in _evidence(mentions, code):
+        if m.status in ("affirmed", "hedged"):
+            if e.override:
+                return str(e.value)
+            recent_only = code == "chemotherapy_recent" and m.historical
+            affirmed.add("no" if recent_only else str(e.value))
+        elif m.status == "negated" and e.value == "yes":
+            negated = True
+        elif m.status == "uncertain":
+            uncertain = True
+    lead = lead_polarity(text)
+    if affirmed or negated:
+        # an affirmed symptom beats a negated part ("a sore that won't heal, but not black");
+        # an affirmed "yes" and an affirmed "all normal" contradict each other
+        value: str | None = lead if len(affirmed) > 1 else (affirmed.pop() if affirmed else "no")
+        if value is None or (lead is not None and lead != value):
+            return None
+        return value
+    if uncertain and lead is None:
+        return UNKNOWN
+    return lead
 
 
-_FEMALE = r"f|female|fem|woman|women|girl|lady|wife|daughter|mother|mum|mom|sister|she|her|fe?male"
-_MALE = r"m|male|man|men|boy|gentleman|guy|husband|son|father|dad|brother|he|him|his"
-_OTHER = r"other|intersex|non-?binary|x"
+_FEMALE = (
+    r"f|fem|female|woman|women|girl|lady|wife|daughter|mother|mum|mom|sister|she|her|"
+    r"granddaughter|niece|aunt|grandmother"
+)
+_MALE = (
+    r"m|male|man|men|boy|gentleman|guy|husband|son|father|dad|brother|he|him|his|grandson|nephew"
+)
+_SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x|prefer\s+not\s+to\s+say|neither"
 
 
 def _sex(text: str) -> str | None:
+    if re.search(rf"^\s*(?:{_SEX_OTHER})\b", text):
+        return "other"
     female = re.search(rf"\b(?:{_FEMALE})\b", text) is not None
     male = re.search(rf"\b(?:{_MALE})\b", text) is not None
-    if re.search(rf"^\s*(?:{_OTHER})\b", text):
-        return "other"
     if female != male:
         return "female" if female else "male"
     if unknown_marker(text):
@@ -52,56 +114,89 @@ def _sex(text: str) -> str | None:
     return None
 
 
-_HARD = (
-    r"(?:rock[\s-]*)?hard|stony|stone[s]?|pebbles?|rocks?|bony|bones?|solid|calcified|gritty"
-    r"|grains?|woody|indurated"
-)
-_SOFT = (
-    r"soft|squishy|squashy|rubbery|toothpaste|paste|pasty|liquid|fluid|milky|creamy|chalky"
-    r"|ooz\w*|leak\w*|drain\w*"
-)
+def _values(mentions: list[Mention], code: str, *, hedged_ok: bool = True) -> list[Any]:
+    ok = ("affirmed", "hedged", "uncertain") if hedged_ok else ("affirmed",)
+    out: list[Any] = []
+    for m, e in _evidence(mentions, code):
+        if m.status in ok:
+            out.extend(e.value if isinstance(e.value, list) else [e.value])
+    return out
 
 
-def _consistency(text: str) -> str | None:
-    t = re.sub(r"\bhard\s+to\s+(?:say|tell|know)\b", "", text)
-    hard = re.search(rf"(?<!not )(?<!not very )\b(?:{_HARD})\b", t) is not None
-    soft = re.search(rf"(?<!not )\b(?:{_SOFT})\b", t) is not None
+def _consistency(text: str, mentions: list[Mention]) -> str | None:
+    if re.fullmatch(r"\s*(?:both|a\s+bit\s+of\s+both)[\s.!]*", text):
+        return "both"
+    found = set(_values(mentions, "lesion_consistency"))
     if unknown_marker(text):
         return "unsure"
-    if hard and soft:
+    if {"hard", "soft_paste"} <= found or "both" in found:
         return "both"
-    if hard:
-        return "hard"
-    if soft:
-        return "soft_paste"
-    if re.search(r"\bfirm\b", t):
-        return "unsure"
-    return None
+    for value in ("hard", "soft_paste", "unsure"):
+        if value in found:
+            return value
+    negated = [m for m, _ in _evidence(mentions, "lesion_consistency") if m.status == "negated"]
+    return "unsure" if negated else None
+
+
+_MANY = re.compile(
+    r"\b(?:many|lots|loads|tons|multiple|numerous|dozens?|hundreds|countless|innumerable|"
+    r"a\s+lot|too\s+many|loads|heaps|masses|mass\s+of|clusters?|crops?|sheets?|"
+    r"all\s+over|everywhere|more\s+than\s+(?:ten|10|a\s+dozen)|over\s+(?:ten|10|a\s+dozen))\b"
+    r"|>\s*\d|\b\d+\s*\+"
+)
+_FEW = re.compile(r"\b(?:few|couple|several|some|handful|both|pair|two\s+or\s+three)\b")
+_ONE = re.compile(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)?one|one\s+only)\b")
 
 
 def _count(text: str) -> str | None:
-    if re.search(
-        r"\b(?:many|lots|loads|tons|multiple|numerous|dozens?|hundreds|countless|"
-        r"a\s+lot|too\s+many|everywhere|clusters?|masses)\b|>\s*\d|\d+\s*\+",
-        text,
-    ):
+    if _MANY.search(text):
         return "many"
     numbers = [word_number(n) for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text)]
-    values = [n for n in numbers if n is not None]
-    if re.search(r"\b(?:a\s+)?(?:few|couple|several|some|handful|both|pair)\b", text):
+    values = [n for n in numbers if n is not None and n < 1000]
+    if re.fullmatch(r"\s*(?:an?|one)\s*[.!]*", text):
+        return "one"
+    values = [v for v in values if v > 0] or values
+    if _FEW.search(text):
         values.append(3.0)
-    if values and not (len(values) == 1 and re.search(r"^\s*an?\b", text)):
+    if _ONE.search(text) and not values:
+        return "one"
+    if values:
         top = max(values)
         return "one" if top <= 1 else "few" if top < 10 else "many"
-    if re.search(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)?one)\b", text):
-        return "one"
     if unknown_marker(text):
         return UNKNOWN
     return None
 
 
-def _text_value(message: str) -> str:
-    return message.strip()
+def _locations(text: str, mentions: list[Mention]) -> list[str] | str | None:
+    sites = _values(mentions, "lesion_locations")
+    if sites:
+        return [str(s) for s in sites]
+    if unknown_marker(text):
+        return UNKNOWN
+    return None
+
+
+def _diagnoses(text: str, mentions: list[Mention]) -> list[str] | str | None:
+    lead = lead_polarity(text)
+    rheum: list[str] = []
+    ambiguous_only = True
+    other = False
+    for m, e in _evidence(mentions, "known_diagnoses"):
+        if m.status not in ("affirmed", "hedged"):
+            continue
+        if e.value == "none":
+            other = True
+            continue
+        rheum.append(str(e.value))
+        ambiguous_only = ambiguous_only and m.entry.ambiguous
+    if rheum and not (lead == "no" and ambiguous_only):
+        return rheum
+    if unknown_marker(text):
+        return UNKNOWN
+    if lead == "no" or (other and lead is None):
+        return ["none"]
+    return None
 
 
 def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str | None:
@@ -109,6 +204,71 @@ def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str |
     if value is None and unknown_marker(text):
         return UNKNOWN
     return value
+
+
+# ----------------------------------------------------------------------------- mentions
+
+
+def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
+    """The value a mention gives another finding, or None if it should not count."""
+    if m.status not in ("affirmed", "negated") or e.policy in ("answer", "none"):
+        return None
+    if e.finding in _NEVER_MENTIONED:
+        return None
+    if e.policy == "lesion" and not m.lesion_context:
+        asked_group = get_dictionary().findings[asked].group if asked else None
+        if asked_group != _LESION_GROUP:
+            return None
+    if e.finding == "chemotherapy_recent" and m.historical:
+        return None
+    if e.finding == "known_diagnoses":
+        if m.status != "affirmed" or m.entry.ambiguous or e.value == "none":
+            return None
+        return e.value
+    if m.status == "negated":
+        return "no" if e.value == "yes" and e.policy == "full" else None
+    return e.value
+
+
+def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str, Any]:
+    skip = {asked} if asked else set()
+    for group in _CONFUSABLE:
+        if asked in group:
+            skip |= group
+    votes: dict[str, set[Any]] = {}
+    diagnoses: list[str] = []
+    for m in mentions:
+        for e in m.entry.evidence:
+            if e.finding in skip:
+                continue
+            value = _mention_value(m, e, asked)
+            if value is None:
+                continue
+            if e.finding == "known_diagnoses":
+                diagnoses.append(str(value))
+            else:
+                votes.setdefault(e.finding, set()).add(value)
+    out: dict[str, Any] = {}
+    findings = get_dictionary().findings
+    for code, values in votes.items():
+        if code == "lesion_consistency" and {"hard", "soft_paste"} <= values:
+            out[code] = "both"
+        elif len(values) == 1:
+            out[code] = findings[code].check(values.pop())
+    if diagnoses:
+        out["known_diagnoses"] = findings["known_diagnoses"].check(diagnoses)
+    if "age" not in skip:
+        age = age_mention(text)
+        if age is not None:
+            out["age"] = age
+    if "sex" not in skip:
+        sex = sex_mention(text)
+        if sex is not None:
+            out["sex"] = sex
+    return out
+
+
+# ----------------------------------------------------------------------------- API
 
 
 def interpret(
@@ -126,42 +286,46 @@ def interpret(
 
     """
     spec = _finding(finding)
+    if not isinstance(message, str):
+        raise TypeError("message must be a string")
     text = normalize(message)
-    mentions: dict[str, Any] = {}
+    if not text:
+        return Interpretation(finding=finding, value=None)
+    mentions = analyse(message)
     value: Any = None
     if spec.type == "text":
-        value = _text_value(message) or None
+        value = message.strip()
     elif spec.type == "int":
         value = _int(finding, text, context)
-        if finding == "age":
-            sex = sex_of_age_answer(text)
-            if sex:
-                mentions["sex"] = sex
     elif finding == "sex":
         value = _sex(text)
     elif finding == "lesion_consistency":
-        value = _consistency(text)
+        value = _consistency(text, mentions)
     elif finding == "lesion_count":
         value = _count(text)
+    elif finding == "lesion_locations":
+        value = _locations(text, mentions)
+    elif finding == "known_diagnoses":
+        value = _diagnoses(text, mentions)
     elif spec.type == "bool":
-        value = _bool(text)
+        value = _bool(finding, text, mentions)
     elif unknown_marker(text):
         value = UNKNOWN
-    elif finding == "known_diagnoses" and lead_polarity(text) == "no":
-        value = ["none"]
     if value is not None:
         value = spec.check(value)
-    return Interpretation(finding=finding, value=value, mentions=mentions)
+    asked = None if spec.type == "text" else finding
+    return Interpretation(finding=finding, value=value, mentions=_mentions(mentions, text, asked))
 
 
 def extract(message: str, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Every finding stated explicitly in a free message (corrections, stories, shorthand)."""
+    """Every finding stated explicitly in a free message (corrections, stories, shorthand).
+
+    Only facts count: negated mentions give "no" where the words cover the whole finding
+    ("denies Raynaud's"), hedged, hypothetical and family mentions give nothing.
+    """
+    if not isinstance(message, str):
+        raise TypeError("message must be a string")
     text = normalize(message)
-    out: dict[str, Any] = {}
-    age = parse_age(text) if re.search(r"\d\s*(?:f|m|yo|y/o)\b|\byears?\s+old\b", text) else None
-    if age is not None:
-        out["age"] = age
-    sex = sex_of_age_answer(text)
-    if sex:
-        out["sex"] = sex
-    return out
+    if not text:
+        return {}
+    return _mentions(analyse(message), text, None)

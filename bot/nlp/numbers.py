@@ -87,7 +87,7 @@ def sex_of_age_answer(text: str) -> str | None:
     match = AGE_SEX_RE.search(text)
     if not match:
         return None
-    return "female" if match.group("sex") in ("f", "female", "woman", "girl", "lady") else "male"
+    return "female" if match.group("sex") in _FEMALE_WORDS else "male"
 
 
 _AGO_RE = re.compile(
@@ -117,9 +117,25 @@ _AT_AGE_RE = re.compile(
 )
 
 
+_DECADE_WORDS = {
+    "teens": 13, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+    "seventies": 70, "eighties": 80, "nineties": 90,
+}  # fmt: skip
+#: "since my 50s", "since her teens": from the start of that decade.
+_SINCE_DECADE_RE = re.compile(
+    r"\bsince\s+(?:my|his|her|their|your)\s+(?:(?P<d>[1-9]0)'?s|(?P<w>"
+    + "|".join(_DECADE_WORDS)
+    + r"))\b"
+)
+
+
 def _relative(text: str, age: int | None) -> int | None:
     if _BIRTH_RE.search(text):
         return 0
+    decade = _SINCE_DECADE_RE.search(text)
+    if decade:
+        start = int(decade.group("d")) if decade.group("d") else _DECADE_WORDS[decade.group("w")]
+        return start if age is None or start <= age else None
     infant = infant_age(text)
     if infant is not None and re.search(r"\b(?:at|when|since|from)\b", text):
         return infant
@@ -131,7 +147,9 @@ def _relative(text: str, age: int | None) -> int | None:
         years = duration_years(dur) if dur else None
         if years is None:
             return None
-        onset = age - int(years)
+        # "more than 20 years ago": at least 21 years ago
+        more = re.search(r"\b(?:more\s+than|over)\s+$", text[: match.start()]) and years >= 1
+        onset = age - int(years) - (1 if more else 0)
         return onset if 0 <= onset <= age else None
     if _LAST_YEAR_RE.search(text):
         return max(age - 1, 0)
@@ -176,3 +194,48 @@ def _known_age(context: Mapping[str, Any] | None) -> int | None:
     if isinstance(value, str) and value.isdigit() and int(value) <= MAX_AGE:
         return int(value)
     return None
+
+
+#: An age said as a fact in a free message ("62F", "a 45 yo", "aged 62", "45-year-old").
+_AGE_FACT_RE = re.compile(
+    r"\b(?P<a>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?\s+old|years?\s+old|-?\s*years?-?\s*old)\b"
+    r"|\bage[d:]?\s*(?P<b>\d{1,3})\b"
+)
+_FEMALE_WORDS = ("f", "female", "woman", "girl", "lady")
+_RELATION_FEMALE = r"daughter|wife|mother|mum|mom|sister|girlfriend|granddaughter|niece|grandmother"
+_RELATION_MALE = r"son|husband|father|dad|brother|boyfriend|grandson|nephew|grandfather"
+_PROXY_RE = re.compile(
+    r"\b(?:typing|answering|writing|asking|here|speaking|filling\s+(?:this\s+)?in)\s+for\s+"
+    rf"(?:my|our)\s+(?:(?P<f>{_RELATION_FEMALE})|(?P<m>{_RELATION_MALE}))\b"
+    rf"|\b(?:my|our)\s+(?:little\s+)?(?:(?P<f2>{_RELATION_FEMALE})|(?P<m2>{_RELATION_MALE}))"
+    rf"\s+(?:is|'s)\s+(?:{NUMBER_RE})\b"
+    r"|\bi\s*(?:'m|\s+am)\s+(?:a\s+)?(?P<f3>woman|girl|female|lady)\b"
+    r"|\bi\s*(?:'m|\s+am)\s+(?:a\s+)?(?P<m3>man|boy|male|guy)\b"
+    rf"|^\s*(?:(?P<f4>she)|(?P<m4>he))\s*(?:'s|\s+is)\s+(?:just\s+|about\s+)?(?:{NUMBER_RE})\b"
+)
+
+
+def age_mention(text: str) -> int | None:
+    """Return an age stated as a fact in a normalised free message, else None."""
+    match = AGE_SEX_RE.search(text)
+    if match:
+        return _as_age(float(match.group("age")))
+    infant = INFANT_RE.search(text)
+    if infant and re.search(r"\b(?:is|'s|aged?)\s+$", text[: infant.start()]):
+        return infant_age(text)
+    fact = _AGE_FACT_RE.search(text)
+    if fact:
+        return _as_age(float(fact.group("a") or fact.group("b")))
+    return None
+
+
+def sex_mention(text: str) -> str | None:
+    """Return the patient's sex stated as a fact in a normalised free message, else None."""
+    sex = sex_of_age_answer(text)
+    if sex:
+        return sex
+    match = _PROXY_RE.search(text)
+    if not match:
+        return None
+    female = any(match.group(g) for g in ("f", "f2", "f3", "f4"))
+    return "female" if female else "male"

@@ -1,0 +1,557 @@
+"""The Calx spaCy pipeline: ``spacy.blank("en")`` plus rules, built and saved once per rule set.
+
+Pipeline: tokenizer -> ``lemmatizer`` (lookup lemmas from spacy-lookups-data) ->
+``sentencizer`` (spaCy's; medspaCy's PyRuSH would log every token) -> ``calx_normalizer``
+(spelling-corrected lower-case lemma in ``Token.norm_``) -> ``entity_ruler`` (patterns
+compiled from ``rules/lexicon.yaml``) -> ``medspacy_context`` (ConText with the rules of
+``rules/context.yaml``: negation, uncertainty, hypotheticals, family).
+
+How training and serving are guaranteed to use the same pipeline:
+
+* ``pipeline_hash()`` is a content hash of the rule files, this module's source and the
+  versions of spaCy, medspaCy and spacy-lookups-data.
+* ``python -m bot.nlp.build`` (run by ``make setup``) saves the pipeline to
+  ``var/nlp/<hash>/`` (idempotent: nothing to do when that directory exists). Every
+  process loads the pipeline from there through ``get_nlp()``, lazily and once, and builds
+  it first if it is missing (so a fresh checkout or a test run works without the step).
+* The Rasa component ``CalxSpacyEntityExtractor`` stores the hash in the trained model and
+  refuses to load a model trained with another pipeline (retrain with ``rasa train``);
+  the hash is also its fingerprint add-on, so ``rasa train`` retrains it when rules change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import VAR_DIR
+
+log = logging.getLogger(__name__)
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+LEXICON_FILE = RULES_DIR / "lexicon.yaml"
+CONTEXT_FILE = RULES_DIR / "context.yaml"
+NLP_DIR = VAR_DIR / "nlp"
+CONTEXT_JSON = "context_rules.json"
+#: Category suffix of ConText rules whose scope ends at a clause break (a comma, a dash).
+CLAUSE_SUFFIX = "_C"
+POLICIES = ("full", "partial", "lesion", "answer", "none")
+_GAP_DEFAULT = 3
+_SENTENCE_PUNCT = [".", "!", ";", "\n", "\n\n", "...", "。"]
+_CONTEXT_CATEGORIES = (
+    "NEGATED_EXISTENCE",
+    "POSSIBLE_EXISTENCE",
+    "HEDGE",
+    "HYPOTHETICAL",
+    "FAMILY",
+    "HISTORICAL",
+    "TERMINATE",
+    "PSEUDO",
+    "CLAUSE_BREAK",
+)
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the rule."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an entity says about one finding: the coded value and when it counts."""
+
+    finding: str
+    value: Any
+    policy: str
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon entry: an entity id, its label and the findings it is evidence for."""
+
+    id: str
+    label: str
+    evidence: tuple[Evidence, ...]
+    patterns: tuple[str, ...]
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The parsed lexicon: entries by id and the words that are never lemmatised."""
+
+    entries: dict[str, Entry]
+    protected: frozenset[str]
+    context: tuple[dict[str, Any], ...] = field(default=())
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: {exc}") from exc
+
+
+def _evidence(entry_id: str, raw: Any, default_policy: str, where: str) -> tuple[Evidence, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: entry {entry_id!r}: findings must be a mapping")
+    out: list[Evidence] = []
+    for code, spec in raw.items():
+        policy = default_policy
+        value: Any = spec
+        if isinstance(spec, str) and "@" in spec:
+            value, policy = spec.split("@", 1)
+        override = isinstance(value, str) and value.endswith("!")
+        if override:
+            value = value[:-1]
+        if policy not in POLICIES:
+            raise RuleError(f"{where}: entry {entry_id!r}: unknown policy {policy!r}")
+        out.append(Evidence(str(code), value, policy, override))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """Read ``rules/lexicon.yaml`` and ``rules/context.yaml`` (checked, cached)."""
+    raw = _read_yaml(LEXICON_FILE)
+    where = str(LEXICON_FILE)
+    entries: dict[str, Entry] = {}
+    for item in raw.get("entries") or []:
+        entry_id = item.get("id")
+        if not entry_id or entry_id in entries:
+            raise RuleError(f"{where}: missing or duplicate entry id {entry_id!r}")
+        policy = item.get("policy", "partial")
+        patterns = item.get("patterns") or []
+        if not patterns or not all(isinstance(p, str) for p in patterns):
+            raise RuleError(f"{where}: entry {entry_id!r} needs a list of pattern strings")
+        entries[entry_id] = Entry(
+            id=entry_id,
+            label=str(item.get("label", "SYMPTOM")),
+            evidence=_evidence(entry_id, item.get("findings"), policy, where),
+            patterns=tuple(patterns),
+            ambiguous=bool(item.get("ambiguous", False)),
+        )
+    context = _read_yaml(CONTEXT_FILE).get("rules") or []
+    for rule in context:
+        if rule.get("category") not in _CONTEXT_CATEGORIES:
+            raise RuleError(f"{CONTEXT_FILE}: unknown category in {rule!r}")
+    protected = frozenset(str(w).lower() for w in raw.get("protected") or [])
+    return Lexicon(entries=entries, protected=protected, context=tuple(context))
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("spacy", "medspacy", "spacy-lookups-data"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover - the lock installs all three
+            out[dist] = "missing"
+    return out
+
+
+@lru_cache(maxsize=1)
+def pipeline_hash() -> str:
+    """Content hash of everything that decides what the pipeline does (16 hex digits)."""
+    digest = hashlib.sha256()
+    for path in (LEXICON_FILE, CONTEXT_FILE, Path(__file__)):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps(_versions(), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def pipeline_dir(root: Path = NLP_DIR) -> Path:
+    """Directory the pipeline of this rule set is saved in."""
+    return root / f"calx-{pipeline_hash()}"
+
+
+# ----------------------------------------------------------------------------- patterns
+
+
+class Normaliser:
+    """Maps a word to the form patterns match on: lower case, lookup lemma, unless protected."""
+
+    def __init__(self, lemmas: Any, protected: Iterable[str]) -> None:
+        self._lemmas = lemmas
+        self._protected = frozenset(protected)
+
+    def __call__(self, lower: str) -> str:
+        """Return the pattern form of an already lower-cased word."""
+        if lower in self._protected:
+            return lower
+        lemma = self._lemmas.get(lower)
+        return str(lemma) if lemma else lower
+
+
+def _item_alternatives(item: str, tokenize: Any) -> list[list[str]]:
+    """Token texts of each alternative of one pattern item (``a|b_c`` -> [[a], [b, c]])."""
+    alts = []
+    for alt in item.split("|"):
+        words = [t for t in tokenize(alt.replace("_", " ")) if t.strip()]
+        if words:
+            alts.append(words)
+    return alts
+
+
+def compile_pattern(text: str, tokenize: Any, norm: Normaliser) -> list[list[dict[str, Any]]]:
+    """Compile one pattern of the rule mini-language into spaCy token patterns."""
+    sequences: list[list[dict[str, Any]]] = [[]]
+    for item in text.split():
+        options: list[list[dict[str, Any]]]
+        gap = re.fullmatch(r"\*(\d*)", item)
+        if gap:
+            n = int(gap.group(1) or _GAP_DEFAULT)
+            spec = {"TEXT": {"NOT_IN": [".", "!", "?", ";"]}, "OP": "?"}
+            options = [[dict(spec) for _ in range(n)]]
+        elif item.startswith("~") and len(item) > 1:
+            options = [[{"LOWER": {"REGEX": item[1:]}}]]
+        else:
+            optional = item.endswith("?") and len(item) > 1 and not item.startswith("=")
+            body = item[:-1] if optional else item
+            singles: list[dict[str, Any]] = []
+            norms: list[str] = []
+            multi: list[list[dict[str, Any]]] = []
+            for alt in body.split("|"):
+                if alt.startswith("=") and len(alt) > 1:
+                    singles.append({"TEXT": alt[1:]})
+                    continue
+                for words in _item_alternatives(alt, tokenize):
+                    if len(words) == 1:
+                        norms.append(norm(words[0].lower()))
+                    else:
+                        seq: list[dict[str, Any]] = []
+                        for w in words:
+                            seq = _join(seq, [{"NORM": norm(w.lower())}])
+                        multi.append(seq)
+            if norms:
+                unique = sorted(set(norms))
+                singles.append(
+                    {"NORM": unique[0]} if len(unique) == 1 else {"NORM": {"IN": unique}}
+                )
+            options = [[s] for s in singles] + multi
+            if not options:
+                raise RuleError(f"empty item {item!r} in pattern {text!r}")
+            if optional:
+                options.append([])
+        sequences = [_join(seq, opt) for seq in sequences for opt in options]
+    return [seq for seq in sequences if seq]
+
+
+_HYPHEN = {"TEXT": {"IN": ["-", "\u2013"]}, "OP": "?"}
+
+
+def _literal(spec: dict[str, Any]) -> bool:
+    return "OP" not in spec and ("NORM" in spec or "TEXT" in spec)
+
+
+def _join(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Concatenate token specs, letting a hyphen stand between two words ("salt-losing")."""
+    if left and right and _literal(left[-1]) and _literal(right[0]):
+        return [*left, dict(_HYPHEN), *right]
+    return left + right
+
+
+def _text_only(body: str) -> list[str]:
+    return [alt for alt in body.split("|") if alt and not alt.startswith(("=", "~", "*"))]
+
+
+def pattern_words(patterns: Iterable[str], tokenize: Any) -> set[str]:
+    """Alphabetic words the patterns spell out (the spelling corrector's vocabulary)."""
+    words: set[str] = set()
+    for text in patterns:
+        for item in text.split():
+            body = item[:-1] if item.endswith("?") and len(item) > 1 else item
+            for alt in _text_only(body):
+                for word in tokenize(alt.replace("_", " ")):
+                    low = word.lower()
+                    if low.isalpha() and len(low) >= 4:
+                        words.add(low)
+    return words
+
+
+# ----------------------------------------------------------------------------- spelling
+
+
+def _osa_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` if larger."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class SpellCorrector:
+    """Corrects unknown words to the nearest pattern word ("dialisis" -> "dialysis")."""
+
+    def __init__(self, vocabulary: Iterable[str], known: Any) -> None:
+        self.vocabulary = frozenset(vocabulary)
+        self._known = known
+        self._by_first: dict[str, list[str]] = {}
+        for word in sorted(self.vocabulary):
+            self._by_first.setdefault(word[0], []).append(word)
+        self.correct = lru_cache(maxsize=4096)(self._correct)
+
+    def _correct(self, word: str) -> str:
+        if len(word) < 5 or not word.isalpha() or word in self.vocabulary or self._known(word):
+            return word
+        limit = 1 if len(word) < 8 else 2
+        best: list[str] = []
+        best_distance = limit + 1
+        candidates = self._by_first.get(word[0], [])
+        for cand in candidates:
+            distance = _osa_distance(word, cand, limit)
+            if distance < best_distance:
+                best, best_distance = [cand], distance
+            elif distance == best_distance and distance <= limit:
+                best.append(cand)
+        return best[0] if len(best) == 1 and best_distance <= limit else word
+
+
+# ----------------------------------------------------------------------------- components
+
+
+def _register_components() -> None:
+    """Register the ``calx_normalizer`` factory with spaCy (idempotent)."""
+    from spacy.language import Language
+
+    if Language.has_factory("calx_normalizer"):
+        return
+
+    @Language.factory(  # type: ignore[untyped-decorator]
+        "calx_normalizer", default_config={"vocabulary": [], "protected": []}
+    )
+    def _make(nlp: Any, name: str, vocabulary: list[str], protected: list[str]) -> CalxNormalizer:
+        return CalxNormalizer(nlp, name, vocabulary, protected)
+
+
+class CalxNormalizer:
+    """spaCy component: sets ``Token.norm_`` to the spelling-corrected lookup lemma.
+
+    Also keeps a ``?`` glued to the next word ("?sarcoid") in that word's sentence so
+    ConText can read it as uncertainty.
+    """
+
+    def __init__(self, nlp: Any, name: str, vocabulary: list[str], protected: list[str]) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.vocabulary = list(vocabulary)
+        self.protected = list(protected)
+        self._ready: tuple[Normaliser, SpellCorrector] | None = None
+
+    def _tools(self) -> tuple[Normaliser, SpellCorrector]:
+        if self._ready is None:
+            table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            values = frozenset(str(v) for v in table.values())
+
+            def known(word: str) -> bool:
+                return word in table or word in values
+
+            self._ready = (
+                Normaliser(table, self.protected),
+                SpellCorrector(self.vocabulary, known),
+            )
+        return self._ready
+
+    def __call__(self, doc: Any) -> Any:
+        """Set norms on ``doc`` in place and return it."""
+        norm, speller = self._tools()
+        for i, token in enumerate(doc):
+            low = token.lower_
+            if token.is_alpha and low not in self.protected:
+                low = speller.correct(low)
+            token.norm_ = norm(low)
+            if i and doc[i - 1].text == "?" and not doc[i - 1].whitespace_ and token.is_alpha:
+                token.is_sent_start = False
+        return doc
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        """Save the vocabulary and protected words."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        data = {"vocabulary": self.vocabulary, "protected": self.protected}
+        (path / "normalizer.json").write_text(json.dumps(data), encoding="utf-8")
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> CalxNormalizer:
+        """Load what ``to_disk`` saved."""
+        data = json.loads((Path(path) / "normalizer.json").read_text(encoding="utf-8"))
+        self.vocabulary = list(data["vocabulary"])
+        self.protected = list(data["protected"])
+        self._ready = None
+        return self
+
+
+# ----------------------------------------------------------------------------- build / load
+
+
+def _context_rules(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for group in lexicon.context:
+        for text in group["patterns"]:
+            compiled = [text] if isinstance(text, list) else compile_pattern(text, tokenize, norm)
+            for i, pattern in enumerate(compiled):
+                rule: dict[str, Any] = {
+                    "literal": f"{text}#{i}",
+                    "category": group["category"],
+                    "direction": group["direction"],
+                    "pattern": pattern,
+                }
+                if group.get("max_scope"):
+                    rule["max_scope"] = int(group["max_scope"])
+                if group.get("clause"):
+                    rule["category"] += CLAUSE_SUFFIX
+                rules.append(rule)
+    return rules
+
+
+def _ruler_patterns(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[dict[str, Any]]:
+    patterns: list[dict[str, Any]] = []
+    for entry in lexicon.entries.values():
+        for text in entry.patterns:
+            try:
+                compiled = compile_pattern(text, tokenize, norm)
+            except RuleError as exc:
+                raise RuleError(f"{LEXICON_FILE}: entry {entry.id!r}: {exc}") from None
+            patterns.extend({"label": entry.label, "pattern": p, "id": entry.id} for p in compiled)
+    return patterns
+
+
+def _silence_pyrush() -> None:
+    """Keep medspaCy's PyRuSH (imported, never used) from logging text through loguru."""
+    try:
+        from loguru import logger
+
+        logger.disable("PyRuSH")
+    except ImportError:  # pragma: no cover - loguru comes with medspaCy
+        pass
+
+
+def build_nlp() -> Any:
+    """Build the pipeline in memory from the rule files (no disk access besides reading)."""
+    import spacy
+
+    _silence_pyrush()
+    import medspacy.context  # noqa: F401  (registers the medspacy_context factory)
+
+    _register_components()
+    lexicon = load_lexicon()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.add_pipe("sentencizer", config={"punct_chars": _SENTENCE_PUNCT})
+    nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    norm = Normaliser(table, lexicon.protected)
+
+    def tokenize(text: str) -> list[str]:
+        return [t.text for t in nlp.make_doc(text)]
+
+    all_patterns = [p for e in lexicon.entries.values() for p in e.patterns]
+    vocabulary = sorted(pattern_words(all_patterns, tokenize))
+    nlp.add_pipe(
+        "calx_normalizer",
+        config={"vocabulary": vocabulary, "protected": sorted(lexicon.protected)},
+    )
+    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler.add_patterns(_ruler_patterns(lexicon, tokenize, norm))
+    context_rules = _context_rules(lexicon, tokenize, norm)
+    with tempfile.TemporaryDirectory() as tmp:
+        rules_path = Path(tmp) / CONTEXT_JSON
+        rules_path.write_text(json.dumps({"context_rules": context_rules}), encoding="utf-8")
+        nlp.add_pipe(
+            "medspacy_context",
+            config={
+                "rules": str(rules_path),
+                "prune_on_target_overlap": True,
+                "terminating_types": {
+                    c + CLAUSE_SUFFIX: ["CLAUSE_BREAK"] for c in _CONTEXT_CATEGORIES
+                },
+            },
+        )
+    nlp.meta["calx_pipeline_hash"] = pipeline_hash()
+    nlp.meta["calx_context_rules"] = len(context_rules)
+    nlp._calx_context_rules = context_rules
+    return nlp
+
+
+def save_nlp(root: Path = NLP_DIR) -> Path:
+    """Build and save the pipeline under ``root`` unless it is there already; return its path."""
+    target = pipeline_dir(root)
+    if (target / "meta.json").exists():
+        return target
+    nlp = build_nlp()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        nlp.to_disk(tmp)
+        rules = {"context_rules": nlp._calx_context_rules}
+        (tmp / CONTEXT_JSON).write_text(json.dumps(rules), encoding="utf-8")
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / "meta.json").exists():  # a concurrent builder won otherwise
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_nlp(path: Path) -> Any:
+    """Load a saved pipeline directory (its ConText rules from the same directory)."""
+    import spacy
+
+    _silence_pyrush()
+    import medspacy.context  # noqa: F401
+
+    _register_components()
+    rules = str(Path(path) / CONTEXT_JSON)
+    return spacy.load(path, config={"components.medspacy_context.rules": rules})
+
+
+_LOCK = threading.Lock()
+_NLP: list[Any] = []
+
+
+def get_nlp() -> Any:
+    """The pipeline of this checkout, loaded lazily once per process (built if missing)."""
+    if _NLP:
+        return _NLP[0]
+    with _LOCK:
+        if not _NLP:
+            try:
+                nlp = load_nlp(save_nlp())
+            except OSError as exc:  # read-only checkout: same rules, built in memory
+                log.warning("could not save the NLP pipeline under %s (%s)", NLP_DIR, exc)
+                nlp = build_nlp()
+            _NLP.append(nlp)
+    return _NLP[0]
+
+
+def iter_rule_files() -> Iterator[Path]:
+    """The files whose content the pipeline hash covers (for Make dependencies)."""
+    yield from (LEXICON_FILE, CONTEXT_FILE, Path(__file__))
