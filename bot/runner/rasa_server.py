@@ -1,0 +1,50 @@
+"""The Rasa server, with the HTTP API token taken from the settings (not the command line).
+
+``python -m bot.runner.rasa_server --model M --endpoints E [--port P]`` runs ``rasa run``
+with the REST and socket.io channels of ``credentials.yml``, the HTTP API enabled
+(``CALX_RASA_TOKEN``) and CORS for the web app's widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import get_settings
+
+
+def rasa_argv(model: str, endpoints: str, credentials: str, port: int, host: str) -> list[str]:
+    """The ``rasa run`` arguments (without the token)."""
+    return [
+        "rasa", "run",
+        "--model", model,
+        "--endpoints", endpoints,
+        "--credentials", credentials,
+        "--interface", host,
+        "--port", str(port),
+        "--enable-api",
+        "--cors", "*",
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the Rasa server (does not return until it stops)."""
+    parser = argparse.ArgumentParser(prog="python -m bot.runner.rasa_server")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--endpoints", required=True)
+    parser.add_argument("--credentials", default="credentials.yml")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    run_argv = rasa_argv(
+        args.model, args.endpoints, args.credentials, args.port or settings.rasa_port, settings.host
+    )
+    # only this process's memory sees the token; /proc/<pid>/cmdline does not
+    sys.argv = [*run_argv, "--auth-token", settings.rasa_token]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Start Calx's processes, wait until each answers, stop them all together.
+
+The Rasa server, the action server and the web app run as children of this process
+(each also dies if this process is killed: Linux parent-death signal). Ctrl-C or
+SIGTERM stops them all; if one of them exits on its own, the others are stopped too
+and the exit code is non-zero.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_DIR = ROOT / "var" / "run"
+#: Seconds each process gets to stop after SIGTERM before it is killed.
+STOP_GRACE_S = 15.0
+#: Seconds to wait for every process to answer.
+READY_TIMEOUT_S = 300.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to SIGTERM this child when the supervisor dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _status(url: str, headers: dict[str, str] | None = None) -> int | None:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - our own URLs
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+@dataclass
+class Service:
+    """One process: how to start it and how to know it answers."""
+
+    name: str
+    argv: list[str]
+    probe: Callable[[], bool]
+    urls: list[tuple[str, str]] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+
+
+def write_endpoints(settings: Settings, root: Path = ROOT, run_dir: Path = RUN_DIR) -> Path:
+    """``endpoints.yml`` with the action server's URL from the settings, under ``var/run``."""
+    endpoints: dict[str, Any] = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
+    endpoints["action_endpoint"] = {"url": f"http://{settings.host}:{settings.action_port}/webhook"}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / f"endpoints-{settings.rasa_port}.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT) -> list[Service]:
+    """The three processes of Calx for these settings."""
+    host = settings.host
+    rasa = f"http://{host}:{settings.rasa_port}"
+    actions = f"http://{host}:{settings.action_port}"
+    web = f"http://{host}:{settings.web_port}"
+    python = sys.executable
+    api_auth = {"Authorization": f"Bearer {settings.api_token}"}
+    return [
+        Service(
+            "rasa",
+            [python, "-m", "bot.runner.rasa_server", "--model", str(model),
+             "--endpoints", str(endpoints), "--credentials", str(root / "credentials.yml"),
+             "--port", str(settings.rasa_port)],
+            lambda: _status(f"{rasa}/status?token={settings.rasa_token}") == 200,
+            [("chat (REST)", f"{rasa}/webhooks/rest/webhook"),
+             ("Rasa HTTP API", f"{rasa}/  (token: CALX_RASA_TOKEN)")],
+        ),
+        Service(
+            "actions",
+            [python, "-m", "rasa_sdk", "--actions", "actions",
+             "--port", str(settings.action_port)],
+            lambda: _status(f"{actions}/health") == 200,
+            [("action server", f"{actions}/webhook")],
+        ),
+        Service(
+            "web",
+            [python, "-m", "uvicorn", "--factory", "bot.web.app:create_app",
+             "--host", host, "--port", str(settings.web_port)],
+            lambda: _status(f"{web}/api/conversations/__none__/summary", api_auth) in (200, 404),
+            [("clinician console", f"{web}/"), ("patient portal", f"{web}/portal"),
+             ("JSON API", f"{web}/api/")],
+        ),
+    ]  # fmt: skip
+
+
+class Supervisor:
+    """Runs services in the foreground until a signal or until one of them exits."""
+
+    def __init__(self, services: Sequence[Service], root: Path = ROOT) -> None:
+        self.services = list(services)
+        self.root = root
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start every service (they share this process group, so Ctrl-C reaches them)."""
+        env = {**os.environ, "PYTHONPATH": str(self.root), "PYTHONUNBUFFERED": "1"}
+        for service in self.services:
+            service.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                service.argv, cwd=self.root, env=env, preexec_fn=_die_with_parent
+            )
+
+    def exited(self) -> Service | None:
+        """The first service whose process has exited, if any."""
+        for service in self.services:
+            if service.process is not None and service.process.poll() is not None:
+                return service
+        return None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Wait until every service answers; raise if one exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending:
+            if self._stopping:
+                raise KeyboardInterrupt
+            dead = self.exited()
+            if dead is not None:
+                raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}")  # type: ignore[union-attr]
+            pending = [s for s in pending if not s.probe()]
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(s.name for s in pending)
+                raise TimeoutError(f"not answering after {timeout:.0f}s: {names}")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM every service still running, then SIGKILL what is left after a grace time."""
+        self._stopping = True
+        running = [s.process for s in self.services if s.process and s.process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for process in running:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def run(self, ready_timeout: float = READY_TIMEOUT_S) -> int:
+        """Start, wait until ready, print the URLs, then wait; return the exit code."""
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        code = 0
+        try:
+            self.start()
+            self.wait_ready(ready_timeout)
+            self.print_urls()
+            while not self._stopping:
+                dead = self.exited()
+                if dead is not None:
+                    print(f"{dead.name} stopped unexpectedly; stopping the others", flush=True)
+                    code = 1
+                    break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        except (RuntimeError, TimeoutError) as error:
+            print(f"could not start Calx: {error}", file=sys.stderr, flush=True)
+            code = 1
+        finally:
+            print("stopping Calx...", flush=True)
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return code
+
+    def print_urls(self) -> None:
+        """Say where everything is."""
+        lines = ["", "Calx is running:"]
+        for service in self.services:
+            lines += [f"  {label:<18} {url}" for label, url in service.urls]
+        lines += ["Press Ctrl-C to stop.", ""]
+        print("\n".join(lines), flush=True)
