@@ -22,7 +22,7 @@ UNKNOWN_RE = re.compile(
     r"(?!\s+(?:when|where|which|how\s+(?:many|long|old)|what|exactly\s+when))"
     r"|\b(?:can't|cannot|can not|couldn't|could not)\s+(?:really\s+)?(?:say|tell|remember|recall)\b"
     r"|\b(?:don't|do not|didn't)\s+(?:remember|recall)\b"
-    r"|\b(?:hard|difficult|impossible)\s+to\s+(?:say|tell|know)\b"
+    r"|\b(?:hard|difficult|impossible)\s+to\s+(?:say|tell|know|describe|explain)\b"
     r"|\bwho\s+knows\b|\buncertain\b|\bunclear\b|\bunk(?:nown)?\b|\bn/?k\b"
     r"|\b(?:not|none|un)\s*(?:documented|recorded)\b"
     r"|\bnot\s+(?:to\s+hand|available|known)\b(?!\s+to\s+have)"
@@ -38,7 +38,7 @@ UNKNOWN_RE = re.compile(
 
 #: A "no" that opens an answer ("nope", "nah, never", "nil", "denies", "not that I know of").
 NO_LEAD_RE = re.compile(
-    rf"^{_HEDGE}(?:no+\b|nope\b|nah+\b|nay\b|naw\b|never\b|none\b|nil\b|neg\b|negative\b|"
+    rf"^{_HEDGE}(?:(?:definitely|absolutely|certainly|of\s+course|surely|totally)\s+not\b|no+\b|nope\b|nah+\b|nay\b|naw\b|never\b|none\b|nil\b|neg\b|negative\b|"
     r"-ve\b|-\s*$|n\s*$|n/a\b|na\s*$|denie[sd]\b|deny\b|absent\b|nothing\b|nobody\b|no\s*one\b|"
     r"not\s+(?:really|at\s+all|that\s+(?:i|we)\s+(?:know|remember|recall|am\s+aware)|as\s+far|"
     r"to\s+my\s+knowledge|reported|present|seen|noted|applicable|any|ever|anymore|now|"
@@ -64,6 +64,14 @@ YES_LEAD_RE = re.compile(
     r"frequently\b|regularly\b|every\s+day\b|daily\b|yes+)"
 )
 
+#: A "no" anywhere: "... but I haven't", "they never gave me anything".
+NO_ANYWHERE_RE = re.compile(
+    r"(?:\b(?:but|and|though)\s+(?:i|he|she|they|we)\s+(?:haven't|hasn't|don't|doesn't|didn't|"
+    r"have\s+not|has\s+not|do\s+not|does\s+not|never\s+(?:have|has|had|did))\s*[.!]*\s*$)"
+    r"|\bnever\s+(?:been\s+)?(?:given|gave|prescribed|took|taken|had|used)\s+"
+    r"(?:me|him|her|them|us)?\s*(?:any|anything)\b"
+    r"|\b(?:don't|do\s+not|doesn't|does\s+not|never)\s+(?:take|use|have)\s+(?:any|anything)\b"
+)
 #: Polarity words anywhere that close an answer ("Raynaud's +", "... - no", "the lumps no.").
 NO_TAIL_RE = re.compile(r"(?:\b(?:no+|nope|nah|nil|neg|negative|none)|-ve|\s-)\s*[.!]*\s*$")
 YES_TAIL_RE = re.compile(r"(?:\b(?:yes|yeah|yep|positive|pos)|\+(?:ve)?)\s*[.!]*\s*$")
@@ -88,4 +96,6 @@ def lead_polarity(text: str) -> Polarity | None:
         return "no"
     if YES_TAIL_RE.search(text):
         return "yes"
+    if NO_ANYWHERE_RE.search(text):
+        return "no"
     return None

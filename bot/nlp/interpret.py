@@ -77,7 +77,7 @@ def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
             affirmed.add("no" if recent_only else str(e.value))
         elif m.status == "negated" and e.value == "yes":
             negated = True
-        elif m.status == "uncertain":
+        elif m.status in ("uncertain", "hypothetical"):
             uncertain = True
     lead = lead_polarity(text)
     if affirmed or negated:
@@ -168,11 +168,14 @@ def _count(text: str) -> str | None:
     return None
 
 
+_UNSURE_WHERE = re.compile(r"\b(?:not\s+sure|don't\s+know|no\s+idea|unsure)\s+where\b")
+
+
 def _locations(text: str, mentions: list[Mention]) -> list[str] | str | None:
     sites = _values(mentions, "lesion_locations")
     if sites:
         return [str(s) for s in sites]
-    if unknown_marker(text):
+    if unknown_marker(text) or _UNSURE_WHERE.search(text):
         return UNKNOWN
     return None
 
@@ -182,7 +185,10 @@ def _diagnoses(text: str, mentions: list[Mention]) -> list[str] | str | None:
     rheum: list[str] = []
     ambiguous_only = True
     other = False
+    uncertain = False
     for m, e in _evidence(mentions, "known_diagnoses"):
+        if m.status in ("uncertain", "hypothetical") and e.value != "none":
+            uncertain = True
         if m.status not in ("affirmed", "hedged"):
             continue
         if e.value == "none":
@@ -192,9 +198,9 @@ def _diagnoses(text: str, mentions: list[Mention]) -> list[str] | str | None:
         ambiguous_only = ambiguous_only and m.entry.ambiguous
     if rheum and not (lead == "no" and ambiguous_only):
         return rheum
-    if unknown_marker(text):
+    if unknown_marker(text) or (uncertain and lead != "no"):
         return UNKNOWN
-    if lead == "no" or (other and lead is None):
+    if lead == "no" or other:
         return ["none"]
     return None
 

@@ -57,11 +57,20 @@ def infant_age(text: str) -> int | None:
     return None
 
 
+_BARE_INFANT_RE = re.compile(
+    rf"^\s*(?:(?:s?he|it|they)(?:'s|\s+is|\s+are)\s+|about\s+|around\s+|nearly\s+|just\s+)*"
+    rf"(?P<n>{NUMBER_RE})\s*(?P<u>months?|mos?|weeks?|wks?|days?)\s*[.!]*\s*$"
+)
+
+
 def parse_age(text: str) -> int | None:
     """Return the age a normalised answer to "how old" gives, or None (never a guess)."""
     infant = infant_age(text)
     if infant is not None:
         return infant
+    bare = _BARE_INFANT_RE.search(text)
+    if bare:
+        return infant_age(f"{bare.group('n')} {bare.group('u')} old")
     match = AGE_SEX_RE.search(text)
     if match:
         return _as_age(float(match.group("age")))
@@ -90,12 +99,16 @@ def sex_of_age_answer(text: str) -> str | None:
     return "female" if match.group("sex") in _FEMALE_WORDS else "male"
 
 
+#: A span of time: "2 years", "six months", "a couple of weeks", "3y", "10 yrs".
+_DUR = (
+    rf"(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)(?:(?<=\d)\s*|\s+|\s*-\s*)"
+    r"(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d)"
+)
 _AGO_RE = re.compile(
-    rf"(?:(?P<dur>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))"
-    r"\s*(?:ago|back|before|earlier|previously)\b"
-    r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*(?:about|around|roughly|nearly|almost|~)?\s*"
-    rf"(?P<for>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))\b"
-    rf"|^\s*(?:about|around|roughly|~)?\s*(?P<bare>(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)\s*(?:-\s*)?(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d))\s*[.!]*\s*$)"
+    rf"\b(?P<dur>{_DUR})\s*(?:ago|back|before|earlier|previously)\b"
+    r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*"
+    rf"(?:about|around|roughly|nearly|almost|~)?\s*\b(?P<for>{_DUR})\b"
+    rf"|^\s*(?:about|around|roughly|~)?\s*\b(?P<bare>{_DUR})\s*[.!]*\s*$"
 )
 _RECENT_RE = re.compile(
     r"\b(?:recent(?:ly)?|new|this\s+year|last\s+(?:few\s+)?(?:weeks?|months?|days?)|"

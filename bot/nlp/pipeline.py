@@ -86,7 +86,7 @@ class Entry:
     id: str
     label: str
     evidence: tuple[Evidence, ...]
-    patterns: tuple[str, ...]
+    patterns: tuple[str | list[dict[str, Any]], ...]
     ambiguous: bool = False
 
 
@@ -138,8 +138,8 @@ def load_lexicon() -> Lexicon:
             raise RuleError(f"{where}: missing or duplicate entry id {entry_id!r}")
         policy = item.get("policy", "partial")
         patterns = item.get("patterns") or []
-        if not patterns or not all(isinstance(p, str) for p in patterns):
-            raise RuleError(f"{where}: entry {entry_id!r} needs a list of pattern strings")
+        if not patterns or not all(isinstance(p, str | list) for p in patterns):
+            raise RuleError(f"{where}: entry {entry_id!r} needs a list of patterns")
         entries[entry_id] = Entry(
             id=entry_id,
             label=str(item.get("label", "SYMPTOM")),
@@ -271,10 +271,12 @@ def _text_only(body: str) -> list[str]:
     return [alt for alt in body.split("|") if alt and not alt.startswith(("=", "~", "*"))]
 
 
-def pattern_words(patterns: Iterable[str], tokenize: Any) -> set[str]:
+def pattern_words(patterns: Iterable[str | list[Any]], tokenize: Any) -> set[str]:
     """Alphabetic words the patterns spell out (the spelling corrector's vocabulary)."""
     words: set[str] = set()
     for text in patterns:
+        if not isinstance(text, str):
+            continue
         for item in text.split():
             body = item[:-1] if item.endswith("?") and len(item) > 1 else item
             for alt in _text_only(body):
@@ -310,9 +312,10 @@ def _osa_distance(a: str, b: str, limit: int) -> int:
 class SpellCorrector:
     """Corrects unknown words to the nearest pattern word ("dialisis" -> "dialysis")."""
 
-    def __init__(self, vocabulary: Iterable[str], known: Any) -> None:
+    def __init__(self, vocabulary: Iterable[str], known: Any, norm: Any = str) -> None:
         self.vocabulary = frozenset(vocabulary)
         self._known = known
+        self._norm = norm
         self._by_first: dict[str, list[str]] = {}
         for word in sorted(self.vocabulary):
             self._by_first.setdefault(word[0], []).append(word)
@@ -331,7 +334,9 @@ class SpellCorrector:
                 best, best_distance = [cand], distance
             elif distance == best_distance and distance <= limit:
                 best.append(cand)
-        return best[0] if len(best) == 1 and best_distance <= limit else word
+        if best_distance > limit or len({self._norm(b) for b in best}) != 1:
+            return word  # nothing close, or close to words that mean different things
+        return best[0]
 
 
 # ----------------------------------------------------------------------------- components
@@ -373,10 +378,8 @@ class CalxNormalizer:
             def known(word: str) -> bool:
                 return word in table or word in values
 
-            self._ready = (
-                Normaliser(table, self.protected),
-                SpellCorrector(self.vocabulary, known),
-            )
+            norm = Normaliser(table, self.protected)
+            self._ready = (norm, SpellCorrector(self.vocabulary, known, norm))
         return self._ready
 
     def __call__(self, doc: Any) -> Any:
@@ -434,6 +437,9 @@ def _ruler_patterns(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[d
     patterns: list[dict[str, Any]] = []
     for entry in lexicon.entries.values():
         for text in entry.patterns:
+            if isinstance(text, list):
+                patterns.append({"label": entry.label, "pattern": text, "id": entry.id})
+                continue
             try:
                 compiled = compile_pattern(text, tokenize, norm)
             except RuleError as exc:

@@ -102,7 +102,7 @@ _UNIT_YEARS = {
 }  # fmt: skip
 #: "2 years", "six months", "a couple of weeks", "3y", "10 yrs".
 DURATION_RE = re.compile(
-    rf"(?P<n>{NUMBER_RE}|a couple(?: of)?|a|an|couple of)\s*(?:-\s*)?"
+    rf"\b(?P<n>{NUMBER_RE}|a couple(?: of)?|a|an|couple of)(?:(?<=\d)\s*|\s+|\s*-\s*)"
     r"(?P<unit>years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d)\b"
 )
 
