@@ -1,0 +1,142 @@
+"""What the channels share: the Rasa agent, trackers, de-duplication, per-conversation order.
+
+Slack and Teams acknowledge a request at once and handle its message in the
+background (Slack retries after 3 seconds); :class:`ConversationQueue` keeps the
+messages of one conversation in order of arrival. Nothing here logs message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sanic import Blueprint, Sanic
+
+log = logging.getLogger(__name__)
+
+#: The action that completes the interview (actions/submit.py).
+SUBMIT_ACTION = "action_submit_interview"
+#: Longest user message a channel passes on (characters); the rest is cut off.
+MAX_MESSAGE_CHARS = 5000
+
+
+class AgentAccess:
+    """The Rasa agent of the server a channel's blueprint is registered in."""
+
+    def __init__(self) -> None:
+        self._app: Sanic | None = None
+
+    def attach(self, blueprint: Blueprint) -> None:
+        """Remember the app ``blueprint`` is registered in, when the server starts."""
+
+        async def _capture(app: Sanic, _loop: Any) -> None:
+            self._app = app
+
+        blueprint.listener(_capture, "before_server_start")
+
+    @property
+    def agent(self) -> Any | None:
+        """Rasa's ``Agent`` (``None`` before start-up)."""
+        if self._app is None:
+            return None
+        return getattr(self._app.ctx, "agent", None)
+
+    async def tracker(self, sender_id: str) -> Any | None:
+        """The tracker of ``sender_id``'s latest session, or ``None`` if there is none."""
+        agent = self.agent
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return None
+        return await store.retrieve(sender_id)
+
+
+class SeenIds:
+    """The most recent ids seen (bounded), to handle each delivery of an event once."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; ``False`` if it was already seen."""
+        if key in self._ids:
+            self._ids.move_to_end(key)
+            return False
+        self._ids[key] = None
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+
+class ConversationQueue:
+    """Runs jobs in the background, one at a time per conversation, in order of arrival."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, key: str, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run ``job()`` after the jobs already submitted for ``key``."""
+        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, waiting + 1)
+
+        async def run() -> None:
+            try:
+                async with lock:
+                    await job()
+            except Exception:
+                log.exception("a channel job failed (conversation kept)")
+            finally:
+                held, left = self._locks[key]
+                if left <= 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (held, left - 1)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted and not finished yet."""
+        return len(self._tasks)
+
+
+def events_since_user(tracker: Any) -> Sequence[Any]:
+    """The tracker's events after its latest user message (the current turn)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if getattr(events[index], "type_name", None) == "user":
+            return events[index + 1 :]
+    return events
+
+
+def completed_in_turn(tracker: Any) -> bool:
+    """Whether the interview was completed (summary stored) by the latest message."""
+    return any(
+        getattr(event, "type_name", None) == "action"
+        and getattr(event, "action_name", None) == SUBMIT_ACTION
+        for event in events_since_user(tracker)
+    )
+
+
+def message_seen(tracker: Any, message_id: str) -> bool:
+    """Whether the tracker already holds a user message with ``message_id``."""
+    return any(
+        getattr(event, "type_name", None) == "user"
+        and getattr(event, "message_id", None) == message_id
+        for event in tracker.events
+    )
+
+
+def clip(text: str) -> str:
+    """A user message cut to :data:`MAX_MESSAGE_CHARS`."""
+    return text[:MAX_MESSAGE_CHARS]

@@ -1,0 +1,432 @@
+"""Slack for residents: one conversation per thread, replies in the thread.
+
+Rasa's own Slack connector replies in the channel and uses the channel as the
+conversation (rasa#9923, #9918); this one keys a conversation on team, channel and
+thread (``slack:<team>:<channel>:<thread_ts>``) and posts every reply into that
+thread with ``chat.postMessage``. In a direct message, top-level messages are one
+running conversation (``...:im``) answered at top level; a thread there is its own.
+
+Every request is verified with the signing secret (``X-Slack-Signature``, timestamp
+within 5 minutes) before anything else; a delivery Slack retries
+(``X-Slack-Retry-Num``) is handled once. Events are acknowledged at once and
+handled in the background, in order per conversation. At the end of an interview
+answered by a clinician, the differential and workup are posted with Block Kit
+and a link to the summary in the console. Configured by ``CALX_SLACK_BOT_TOKEN``,
+``CALX_SLACK_SIGNING_SECRET`` and ``CALX_SLACK_API_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels import base
+from bot.channels.report import Report, report_if_completed, with_reasons
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+#: Largest clock difference accepted for a request's timestamp (seconds).
+MAX_CLOCK_SKEW_S = 300
+#: Slack's limit on a section's text (characters).
+MAX_SECTION_CHARS = 3000
+#: Metadata every Slack message carries: a resident (clinician) is talking.
+CHANNEL_METADATA = {"channel": "slack", "respondent": "clinician"}
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Secrets and URLs of the Slack channel (empty secrets: every request gets 401)."""
+
+    bot_token: str = ""
+    signing_secret: str = ""
+    api_url: str = "https://slack.com/api"
+    web_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the channel has what it needs to verify requests and reply."""
+        return bool(self.signing_secret and self.bot_token)
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's ``v0=`` signature of a request body."""
+    base_string = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base_string, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str, timestamp: str | None, body: bytes, sent: str | None, now: float | None = None
+) -> bool:
+    """Whether a request is signed with ``secret`` and its timestamp is within 5 minutes."""
+    if not secret or not timestamp or not sent:
+        return False
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        return False
+    if abs((time.time() if now is None else now) - stamp) > MAX_CLOCK_SKEW_S:
+        return False
+    return hmac.compare_digest(signature(secret, timestamp, body), sent)
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message addressed to Calx: where it came from and where to reply."""
+
+    team: str
+    channel: str
+    thread: str
+    reply_thread_ts: str | None
+    user: str
+    text: str
+
+    @property
+    def sender_id(self) -> str:
+        """The conversation: one per team, channel and thread."""
+        return f"slack:{self.team}:{self.channel}:{self.thread}"
+
+
+def _plain(text: str) -> str:
+    """Slack's message markup as plain text: mentions dropped, links and entities resolved."""
+    text = _MENTION.sub("", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return html.unescape(" ".join(text.split()))
+
+
+def _bot_user(payload: Mapping[str, Any]) -> str | None:
+    for entry in payload.get("authorizations") or []:
+        if entry.get("is_bot") and entry.get("user_id"):
+            return str(entry["user_id"])
+    return None
+
+
+def parse_event(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, bool]:
+    """The message of an ``event_callback``, and whether it may only continue a thread.
+
+    Mentions (``app_mention``) and direct messages start or continue a conversation;
+    a plain channel message in a thread only continues one Calx already has there.
+    Bots, edits and other subtypes are ignored (``None``).
+    """
+    event = payload.get("event") or {}
+    team = str(payload.get("team_id") or event.get("team") or "")
+    channel = str(event.get("channel") or "")
+    user = str(event.get("user") or "")
+    ts = str(event.get("ts") or "")
+    thread_ts = event.get("thread_ts")
+    if event.get("bot_id") or event.get("subtype") or not (team and channel and user and ts):
+        return None, False
+    if user == _bot_user(payload):
+        return None, False
+    text = _plain(str(event.get("text") or ""))
+    kind = event.get("type")
+    if kind == "app_mention":
+        thread = str(thread_ts or ts)
+        return SlackMessage(team, channel, thread, thread, user, text), False
+    if kind != "message":
+        return None, False
+    if event.get("channel_type") == "im":
+        if thread_ts:
+            return SlackMessage(team, channel, str(thread_ts), str(thread_ts), user, text), False
+        return SlackMessage(team, channel, "im", None, user, text), False
+    bot = _bot_user(payload)
+    if not thread_ts or (bot and f"<@{bot}" in str(event.get("text") or "")):
+        return None, False  # not addressed to Calx, or arrives again as app_mention
+    return SlackMessage(team, channel, str(thread_ts), str(thread_ts), user, text), True
+
+
+def escape(text: str) -> str:
+    """Text for Slack: ``&``, ``<`` and ``>`` escaped as Slack asks."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > MAX_SECTION_CHARS:
+        text = text[: MAX_SECTION_CHARS - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def report_blocks(report: Report) -> list[dict[str, Any]]:
+    """The clinician's report as Block Kit: differential, workup, red flags, console link."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Differential and workup"}}
+    ]
+    for flag in report.red_flags:
+        blocks.append(_section(f":warning: *Red flag:* {escape(flag)}"))
+    for cause in report.causes:
+        lines = [
+            f"*{cause.rank}. {escape(cause.name)}*  _{escape(cause.group)}, "
+            f"score {cause.score:.2f}_"
+        ]
+        if cause.reasons_for:
+            lines.append("For: " + escape("; ".join(cause.reasons_for)))
+        if cause.reasons_against:
+            lines.append("Against: " + escape("; ".join(cause.reasons_against)))
+        blocks.append(_section("\n".join(lines)))
+    if not report.causes:
+        blocks.append(_section("No cause scores above zero on the findings given."))
+    blocks.append({"type": "divider"})
+    work = ["*Workup to order*"]
+    if report.labs:
+        work.append("• Labs: " + escape(", ".join(report.labs)))
+    work += [f"• Also: {escape(with_reasons(n, r))}" for n, r in report.also]
+    if report.imaging:
+        names = "; ".join(with_reasons(n, r) for n, r in report.imaging)
+        work.append("• Imaging: " + escape(names))
+    if report.not_recommended:
+        names = "; ".join(with_reasons(n, r) for n, r in report.not_recommended)
+        work.append("• Not recommended: " + escape(names))
+    blocks.append(_section("\n".join(work)))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open the summary in the console"},
+                    "url": report.url,
+                    "action_id": "open_summary",
+                }
+            ],
+        }
+    )
+    note = "Decision support for clinicians, not a diagnosis."
+    if report.rules_version:
+        note += f" Rules {escape(report.rules_version)}."
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return blocks
+
+
+class SlackApi:
+    """The few Slack Web API calls Calx makes (``chat.postMessage``)."""
+
+    def __init__(self, config: SlackConfig) -> None:
+        self.config = config
+
+    async def post_message(
+        self, channel: str, text: str, thread_ts: str | None, blocks: list[Any] | None = None
+    ) -> bool:
+        """Post into ``channel`` (in the thread ``thread_ts`` if given); ``False`` on failure."""
+        body: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if thread_ts:
+            body["thread_ts"] = thread_ts
+        if blocks:
+            body["blocks"] = blocks
+        headers = {"Authorization": f"Bearer {self.config.bot_token}"}
+        url = self.config.api_url.rstrip("/") + "/chat.postMessage"
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for _attempt in range(2):
+                async with session.post(url, json=body, headers=headers) as reply:
+                    if reply.status == 429:
+                        await _sleep_retry_after(reply.headers.get("Retry-After"))
+                        continue
+                    data = await reply.json(content_type=None)
+                    if reply.status == 200 and isinstance(data, dict) and data.get("ok"):
+                        return True
+                    error = data.get("error") if isinstance(data, dict) else None
+                    log.warning("Slack chat.postMessage failed: %s %s", reply.status, error)
+                    return False
+        return False
+
+
+async def _sleep_retry_after(value: str | None) -> None:
+    try:
+        delay = min(float(value or 1), 30.0)
+    except ValueError:
+        delay = 1.0
+    await asyncio.sleep(delay)
+
+
+@dataclass
+class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
+    """Collects a turn's replies, then posts them into the conversation's thread."""
+
+    api: SlackApi
+    channel: str
+    thread_ts: str | None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel's name."""
+        return "slack"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Queue a text reply."""
+        self.messages.append({"text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Queue a reply with its buttons' titles as the answers to choose from."""
+        titles = " · ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
+        self.messages.append({"text": text, "options": titles})
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Queue an image as its link."""
+        self.messages.append({"text": image, "raw": True})
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Queue Block Kit given as ``{"blocks": [...], "text": ...}``; other JSON is ignored."""
+        if isinstance(json_message.get("blocks"), list):
+            text = str(json_message.get("text") or "")
+            self.messages.append({"text": text, "blocks": json_message["blocks"], "raw": True})
+
+    async def flush(self, report: Report | None = None) -> int:
+        """Post the queued replies in order (a clinician's report as Block Kit); count posted."""
+        posted = 0
+        for message in self.messages:
+            text = str(message.get("text") or "")
+            if report is not None and text.strip() == report.text.strip():
+                continue  # posted below, as Block Kit
+            shown = text if message.get("raw") else escape(text)
+            if message.get("options"):
+                shown += "\n_" + escape(str(message["options"])) + "_"
+            if shown.strip() or message.get("blocks"):
+                ok = await self.api.post_message(
+                    self.channel, shown, self.thread_ts, message.get("blocks")
+                )
+                posted += int(ok)
+        self.messages.clear()
+        if report is not None:
+            ok = await self.api.post_message(
+                self.channel, escape(report.text), self.thread_ts, report_blocks(report)
+            )
+            posted += int(ok)
+        return posted
+
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class SlackThreadInput(InputChannel):  # type: ignore[misc]
+    """Slack Events API endpoint at ``/webhooks/slack/webhook``, one conversation per thread."""
+
+    @classmethod
+    def name(cls) -> str:
+        """URL prefix ``/webhooks/slack/`` and the ``input_channel`` of messages."""
+        return "slack"
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> SlackThreadInput:
+        """Settings from ``CALX_SLACK_*``; keys in ``credentials.yml`` override them."""
+        settings = get_settings()
+        given = dict(credentials or {})
+        return cls(
+            SlackConfig(
+                bot_token=str(given.get("bot_token") or settings.slack_bot_token),
+                signing_secret=str(given.get("signing_secret") or settings.slack_signing_secret),
+                api_url=str(given.get("api_url") or settings.slack_api_url),
+                web_url=str(given.get("web_url") or settings.web_url),
+            )
+        )
+
+    def __init__(self, config: SlackConfig) -> None:
+        self.config = config
+        self.api = SlackApi(config)
+        self.agent = base.AgentAccess()
+        self.seen = base.SeenIds()
+        self.queue = base.ConversationQueue()
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """``GET /`` (health) and ``POST /webhook`` (Events API)."""
+        slack = Blueprint("calx_slack", __name__)
+        self.agent.attach(slack)
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "enabled": self.config.enabled})
+
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.handle_request(request, on_new_message)
+
+        slack.add_route(health, "/", methods=["GET"])
+        slack.add_route(webhook, "/webhook", methods=["POST"])
+        return slack
+
+    async def handle_request(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Verify, acknowledge, and queue the message a request carries (if any)."""
+        body: bytes = request.body or b""
+        if not self.config.enabled or not verify(
+            self.config.signing_secret,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            body,
+            request.headers.get("X-Slack-Signature"),
+        ):
+            return response.json({"error": "invalid signature"}, status=401)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return response.json({"error": "not JSON"}, status=400)
+        if not isinstance(payload, dict):
+            return response.json({"error": "not an object"}, status=400)
+        if payload.get("type") == "url_verification":
+            return response.json({"challenge": str(payload.get("challenge", ""))})
+        if payload.get("type") != "event_callback":
+            return response.text("")
+        event_id = str(payload.get("event_id") or "")
+        if not event_id or not self.seen.add(event_id):
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
+        message, continuation = parse_event(payload)
+        if message is None:
+            return response.text("")
+        retried = request.headers.get("X-Slack-Retry-Num") is not None
+
+        async def job() -> None:
+            await self.process(message, event_id, on_new_message, continuation, retried)
+
+        self.queue.submit(message.sender_id, job)
+        return response.text("")
+
+    async def process(
+        self,
+        message: SlackMessage,
+        event_id: str,
+        on_new_message: OnNewMessage,
+        continuation: bool,
+        retried: bool,
+    ) -> None:
+        """Hand one message to Rasa and post the replies into its thread."""
+        if continuation or retried:
+            tracker = await self.agent.tracker(message.sender_id)
+            if continuation and tracker is None:
+                return  # a thread Calx has no conversation in
+            if retried and tracker is not None and base.message_seen(tracker, event_id):
+                return  # handled before a restart
+        output = SlackThreadOutput(self.api, message.channel, message.reply_thread_ts)
+        await on_new_message(
+            UserMessage(
+                base.clip(message.text),
+                output,
+                message.sender_id,
+                input_channel=self.name(),
+                message_id=event_id,
+                metadata={"calx": dict(CHANNEL_METADATA), "slack": {"user": message.user}},
+            )
+        )
+        await output.flush(
+            await report_if_completed(self.agent, message.sender_id, self.config.web_url)
+        )
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """No output outside a thread (Rasa's external events need a thread to post in)."""
+        return None

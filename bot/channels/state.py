@@ -1,0 +1,146 @@
+"""What the widget shows around the messages: answer buttons, progress, urgent care.
+
+Computed from the Rasa tracker after every turn (and on resume) and sent to the
+widget as one ``calx_state`` event, so the dialogue only has to send text:
+
+- ``input``: how the open question may be answered: ``choice`` (buttons),
+  ``multi`` (checkboxes), ``number`` or ``text``, with an "I don't know" option for
+  findings. Free text is always allowed besides. Each option's ``payload`` is the
+  text sent when it is chosen; for findings it is checked once to be coded to that
+  value by ``bot.nlp.interpret``, the code path every typed answer takes.
+- ``questions_left``: the engine's estimate while findings are asked.
+- ``red_flags``: the urgent advice that applies (the widget shows urgent-care links).
+- ``finished``: the interview is over (confirmed, or consent declined).
+- ``transcript`` (on resume only): the session's messages, to redraw after a reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from bot import workup
+from bot.interview import wording
+from bot.interview.turn import AWAITING_CHANGE, CONSENT, RESPONDENT, SUMMARY_CONFIRMED
+from bot.knowledge import UNKNOWN, get_dictionary
+
+REQUESTED_SLOT = "requested_slot"
+#: Most messages replayed on resume (the latest ones).
+MAX_TRANSCRIPT = 300
+YES = {"value": "yes", "label": "Yes", "payload": "yes"}
+NO = {"value": "no", "label": "No", "payload": "no"}
+DONT_KNOW = {"value": UNKNOWN, "label": "I don't know", "payload": "I don't know"}
+RESPONDENTS = (
+    {"value": "patient", "label": "I'm the patient", "payload": "I'm the patient"},
+    {
+        "value": "proxy",
+        "label": "I'm answering for someone else",
+        "payload": "I'm answering for someone else",
+    },
+    {"value": "clinician", "label": "I'm a clinician", "payload": "I'm a clinician"},
+)
+
+
+def _understood(code: str, value: str, text: str) -> bool:
+    from bot.nlp import interpret
+
+    expected: Any = [value] if get_dictionary().finding(code).type == "multi" else value
+    return bool(interpret(code, text, {}).value == expected)
+
+
+@cache
+def value_option(code: str, value: str) -> dict[str, str]:
+    """The option for one value of an enum/multi finding: its words, and the text to send.
+
+    The words of the read-back are sent if they are understood as that value, else
+    the value's name in words, else the words anyway (then the answer is re-asked).
+    """
+    label = wording.value_text(code, value)
+    candidates = [label, value.replace("_", " ")]
+    payload = next((text for text in candidates if _understood(code, value, text)), label)
+    return {"value": value, "label": label, "payload": payload}
+
+
+def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How the question for ``slot`` may be answered (``None``: nothing is asked)."""
+    if slot is None:
+        return None
+    if slot == CONSENT:
+        return {"kind": "choice", "options": [YES, NO]}
+    if slot == SUMMARY_CONFIRMED:
+        if slots.get(AWAITING_CHANGE):
+            return {"kind": "text", "options": []}
+        return {"kind": "choice", "options": [YES, NO]}
+    if slot == RESPONDENT:
+        return {"kind": "choice", "options": list(RESPONDENTS)}
+    findings = get_dictionary().findings
+    if slot not in findings:
+        return {"kind": "text", "options": []}
+    finding = findings[slot]
+    if finding.type == "bool":
+        return {"kind": "choice", "options": [YES, NO, DONT_KNOW]}
+    if finding.type in ("enum", "multi"):
+        options = [value_option(slot, value) for value in finding.values]
+        kind = "choice" if finding.type == "enum" else "multi"
+        return {"kind": kind, "options": [*options, DONT_KNOW]}
+    if finding.type == "int":
+        return {"kind": "number", "options": [DONT_KNOW]}
+    return {"kind": "text", "options": [DONT_KNOW]}
+
+
+def widget_state(slots: Mapping[str, Any], active_loop: str | None) -> dict[str, Any]:
+    """The state the widget shows for a tracker's slots (see the module's docstring)."""
+    findings = {
+        code: slots[code] for code in get_dictionary().findings if slots.get(code) is not None
+    }
+    requested = slots.get(REQUESTED_SLOT) if active_loop else None
+    asking = str(requested) if requested else None
+    respondent = slots.get(RESPONDENT)
+    clinician = respondent == "clinician"
+    finished = not asking and (slots.get(CONSENT) == "no" or slots.get(SUMMARY_CONFIRMED) == "yes")
+    left = None
+    if asking in get_dictionary().findings:
+        left = workup.questions_left(findings)
+    flags = [
+        {"code": flag.code, "advice": flag.clinician if clinician else flag.advice}
+        for flag in (workup.check_red_flags(findings) if findings else [])
+    ]
+    return {
+        "asking": asking,
+        "input": question_input(asking, slots),
+        "questions_left": left,
+        "red_flags": flags,
+        "finished": finished,
+        "respondent": respondent,
+    }
+
+
+def tracker_state(tracker: Any) -> dict[str, Any]:
+    """:func:`widget_state` of a Rasa tracker (a new conversation if ``None``)."""
+    if tracker is None:
+        return widget_state({}, None)
+    return widget_state(tracker.current_slot_values(), tracker.active_loop_name)
+
+
+def transcript(tracker: Any) -> list[dict[str, Any]]:
+    """The messages of the tracker's latest session, oldest first (hidden ones left out)."""
+    if tracker is None:
+        return []
+    lines: list[dict[str, Any]] = []
+    for event in tracker.events:
+        kind = getattr(event, "type_name", None)
+        if kind == "user":
+            metadata = getattr(event, "metadata", None) or {}
+            calx = metadata.get("calx") if isinstance(metadata, dict) else None
+            if isinstance(calx, dict) and calx.get("hidden"):
+                continue
+            if event.text:
+                lines.append({"from": "user", "text": str(event.text)})
+        elif kind == "bot" and event.text:
+            data = getattr(event, "data", None) or {}
+            entry: dict[str, Any] = {"from": "bot", "text": str(event.text)}
+            if isinstance(data, dict) and data.get("buttons"):
+                entry["buttons"] = data["buttons"]
+            lines.append(entry)
+    return lines[-MAX_TRANSCRIPT:]
