@@ -278,7 +278,9 @@ def _workup(workup: Mapping[str, Any], labs: Mapping[str, str]) -> tuple[WorkupS
     def item(code: str) -> WorkupItem:
         lab = WORKUP_LAB.get(code, code)
         result = labs.get(lab)
-        shown = None if result is None else f"{dictionary.labs[lab].name}: {_label(result)}"
+        shown = None if result is None else _label(result)
+        if result is not None and lab != code:
+            shown = f"{dictionary.labs[lab].name}: {shown}"
         return WorkupItem(code, workup_name(code), reasons.get(code, ""), shown)
 
     all_labs = list(workup.get("labs") or [])

@@ -1,7 +1,7 @@
 """The web app factory: ``uvicorn --factory bot.web.app:create_app``.
 
-The console (HTML pages, logins) and ``/portal`` will be routers of their own
-(``bot/web/console/``) included here beside the API router.
+The console (HTML pages, logins, exports: ``bot/web/console/``) is installed
+beside the API router; ``/portal`` will be a router of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from bot.settings import Settings, get_settings
 from bot.store.db import Database
-from bot.web import api
+from bot.web import api, console
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 
 
@@ -44,6 +44,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.include_router(api.router)
+    console.install(app)  # pages on /, /static/, GET /api/conversations/{sender}/export
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
