@@ -55,7 +55,7 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             return None
         interpret = base.interpreter()
         result = interpret(requested, text, state.findings)
-        if turn.is_interruption(intent, confidence, result.value):
+        if not is_story and turn.is_interruption(intent, confidence, result.value):
             return None
         return turn.answer_finding(
             state, requested, text, result, intent=intent, interpret=interpret

@@ -1,7 +1,8 @@
 """The Rasa model: named by a hash of what it is trained from, trained only when missing.
 
-Inputs: ``data/``, ``domain.yml``, ``config.yml``, the NLP rules the spaCy component
-loads (``bot/nlp/rules/``, ``bot/nlp/rasa_component.py``) and the Rasa version.
+Inputs: ``data/``, ``domain.yml``, ``config.yml``, the spaCy component
+(``bot/nlp/rasa_component.py``), the hash of the NLP pipeline's rules it loads (the
+component refuses a model trained on other rules) and the Rasa version.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 MODEL_PREFIX = "calx-"
 #: Files and folders a model is trained from (relative to the checkout).
-INPUTS = ("data", "domain.yml", "config.yml", "bot/nlp/rules", "bot/nlp/rasa_component.py")
+INPUTS = ("data", "domain.yml", "config.yml", "bot/nlp/rasa_component.py")
 #: Older models kept besides the current one.
 KEEP_OLD = 1
 
@@ -41,7 +42,9 @@ def fingerprint(root: Path = ROOT) -> str:
     """A short hash of every training input (paths and contents) and the Rasa version."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(f"rasa {version('rasa')}\n".encode())
+    from bot.nlp.pipeline import pipeline_hash
+
+    digest = hashlib.sha256(f"rasa {version('rasa')}\nnlp {pipeline_hash()}\n".encode())
     for path in _files(root):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
