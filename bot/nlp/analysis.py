@@ -13,8 +13,16 @@ Status = Literal["affirmed", "hedged", "negated", "uncertain", "hypothetical", "
 #: Answer words that stand alone ("no, my fingers go white"): not a negation of what follows.
 _ANSWER_WORDS = frozenset({"no", "nope", "nah", "nil", "none"})
 #: Tokens that make a comma-separated segment affirmative on its own ("HD x3y", "Raynaud's +").
-_AFFIRMING = frozenset({"+", "++", "+ve", "pos", "positive", "yes", "present", "since"})
-_DURATION_TOKEN = re.compile(r"^x\d+(?:[a-z]{1,3})?$|^\d+(?:y|yr|yrs|m|mo|mos)$")
+_AFFIRMING = frozenset(
+    {
+        "+", "++", "+ve", "pos", "positive", "yes", "present", "since", "on", "takes", "taking",
+        "uses", "using", "has", "had", "started", "daily", "weekly", "monthly", "bd", "bid",
+        "tds", "tid", "qd", "od", "prn", "mg", "mcg", "iu", "units",
+    }
+)  # fmt: skip
+_DURATION_TOKEN = re.compile(
+    r"^x\d+(?:[a-z]{1,3})?$|^\d+(?:y|yr|yrs|m|mo|mos)$|^\d+(?:k|mg|mcg|iu|g)$"
+)
 _SEGMENT_BREAKS = frozenset({",", ";", "+", "/"})
 _PRIORITY: tuple[tuple[str, Status], ...] = (
     ("FAMILY", "family"),

@@ -20,7 +20,7 @@ from bot.nlp.analysis import Mention, analyse
 from bot.nlp.answers import lead_polarity, unknown_marker
 from bot.nlp.numbers import age_mention, parse_age, parse_onset_age, sex_mention
 from bot.nlp.pipeline import Evidence
-from bot.nlp.text import NUMBER_RE, normalize, word_number
+from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
 
 #: Findings whose wording overlaps: while one is asked, the other is not taken in passing.
 _CONFUSABLE: tuple[frozenset[str], ...] = (
@@ -29,6 +29,10 @@ _CONFUSABLE: tuple[frozenset[str], ...] = (
     frozenset({"lesion_pain", "joint_pain_swelling"}),
     frozenset({"lesion_infection_signs", "constitutional_symptoms"}),
     frozenset({"heliotrope_or_gottron_rash", "photosensitive_or_malar_rash"}),
+)
+#: Findings about the present: something the person only used to do is not a "yes".
+_CURRENT_ONLY = frozenset(
+    {"chemotherapy_recent", "calcium_or_antacid_intake", "vitamin_d_high_dose"}
 )
 #: Multi-valued findings are never filled in passing: a mention may be only part of the list.
 _NEVER_MENTIONED = frozenset({"lesion_locations"})
@@ -63,6 +67,15 @@ def _evidence(mentions: Iterable[Mention], code: str) -> list[tuple[Mention, Evi
 # ----------------------------------------------------------------------------- per type
 
 
+#: "my mum has them too", "her dad had the same": an answer to the family question.
+_RELATIVE_HAS_THEM = re.compile(
+    r"\b(?:mum|mom|mother|dad|father|sister|brother|aunt|auntie|uncle|grandma|grandmother|"
+    r"granny|nan|grandad|grandpa|grandfather|cousin|parents?|siblings?|niece|nephew)'?s?\s+"
+    r"(?:also\s+)?(?:has|had|have|gets|got|get)\s+(?:them|these|those|it|this|the\s+same|"
+    r"similar|some)\b"
+)
+
+
 def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
     if unknown_marker(text):
         return UNKNOWN
@@ -73,13 +86,15 @@ def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
         if m.status in ("affirmed", "hedged"):
             if e.override:
                 return str(e.value)
-            recent_only = code == "chemotherapy_recent" and m.historical
+            recent_only = code in _CURRENT_ONLY and m.historical
             affirmed.add("no" if recent_only else str(e.value))
         elif m.status == "negated" and e.value == "yes":
             negated = True
         elif m.status in ("uncertain", "hypothetical"):
             uncertain = True
     lead = lead_polarity(text)
+    if code == "family_history_calcinosis" and _RELATIVE_HAS_THEM.search(text):
+        affirmed.add("yes")
     if affirmed or negated:
         # an affirmed symptom beats a negated part ("a sore that won't heal, but not black");
         # an affirmed "yes" and an affirmed "all normal" contradict each other
@@ -151,7 +166,7 @@ _ONE = re.compile(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)
 def _count(text: str) -> str | None:
     if _MANY.search(text):
         return "many"
-    numbers = [word_number(n) for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text)]
+    numbers = [word_number(n) for n in STANDALONE_NUMBER_RE.findall(text)]
     values = [n for n in numbers if n is not None and n < 1000]
     if re.fullmatch(r"\s*(?:an?|one)\s*[.!]*", text):
         return "one"
@@ -225,7 +240,7 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
         asked_group = get_dictionary().findings[asked].group if asked else None
         if asked_group != _LESION_GROUP:
             return None
-    if e.finding == "chemotherapy_recent" and m.historical:
+    if e.finding in _CURRENT_ONLY and m.historical:
         return None
     if e.finding == "known_diagnoses":
         if m.status != "affirmed" or m.entry.ambiguous or e.value == "none":

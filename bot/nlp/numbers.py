@@ -6,7 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.nlp.text import DURATION_RE, NUMBER_RE, duration_years, word_number
+from bot.nlp.text import (
+    DURATION_RE,
+    NUMBER_RE,
+    STANDALONE_NUMBER_RE,
+    duration_years,
+    word_number,
+)
 
 MAX_AGE = 130
 
@@ -31,8 +37,7 @@ NEWBORN_RE = re.compile(r"\b(?:new\s*-?\s*born|neonate|neonatal|just\s+born)\b")
 
 
 def _numbers(text: str) -> list[str]:
-    found = re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text)
-    return [n for n in found if n not in ("a", "an")]
+    return [n for n in STANDALONE_NUMBER_RE.findall(text) if n not in ("a", "an")]
 
 
 def _as_age(value: float | None) -> int | None:

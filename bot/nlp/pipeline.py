@@ -62,6 +62,7 @@ _CONTEXT_CATEGORIES = (
     "TERMINATE",
     "PSEUDO",
     "CLAUSE_BREAK",
+    "SELF",
 )
 
 
@@ -97,6 +98,7 @@ class Lexicon:
     entries: dict[str, Entry]
     protected: frozenset[str]
     context: tuple[dict[str, Any], ...] = field(default=())
+    terminations: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -147,12 +149,18 @@ def load_lexicon() -> Lexicon:
             patterns=tuple(patterns),
             ambiguous=bool(item.get("ambiguous", False)),
         )
-    context = _read_yaml(CONTEXT_FILE).get("rules") or []
+    context_raw = _read_yaml(CONTEXT_FILE)
+    context = context_raw.get("rules") or []
+    terminations = {
+        str(k): [str(v) for v in vs] for k, vs in (context_raw.get("terminations") or {}).items()
+    }
     for rule in context:
         if rule.get("category") not in _CONTEXT_CATEGORIES:
             raise RuleError(f"{CONTEXT_FILE}: unknown category in {rule!r}")
     protected = frozenset(str(w).lower() for w in raw.get("protected") or [])
-    return Lexicon(entries=entries, protected=protected, context=tuple(context))
+    return Lexicon(
+        entries=entries, protected=protected, context=tuple(context), terminations=terminations
+    )
 
 
 def _versions() -> dict[str, str]:
@@ -184,6 +192,10 @@ def pipeline_dir(root: Path = NLP_DIR) -> Path:
 # ----------------------------------------------------------------------------- patterns
 
 
+#: Contracted verbs: "they're" matches patterns written with "be".
+_CLITICS = {"'re": "be", "'s": "be", "'m": "be", "'ve": "have", "'d": "would", "'ll": "will"}
+
+
 class Normaliser:
     """Maps a word to the form patterns match on: lower case, lookup lemma, unless protected."""
 
@@ -195,6 +207,8 @@ class Normaliser:
         """Return the pattern form of an already lower-cased word."""
         if lower in self._protected:
             return lower
+        if lower in _CLITICS:
+            return _CLITICS[lower]
         lemma = self._lemmas.get(lower)
         return str(lemma) if lemma else lower
 
@@ -433,6 +447,14 @@ def _context_rules(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[di
     return rules
 
 
+def _terminating_types(lexicon: Lexicon) -> dict[str, list[str]]:
+    """Which categories end which scopes: clause-scoped ones end at a clause break."""
+    out = {c: list(lexicon.terminations.get(c, [])) for c in _CONTEXT_CATEGORIES}
+    for category in _CONTEXT_CATEGORIES:
+        out[category + CLAUSE_SUFFIX] = ["CLAUSE_BREAK", *out[category]]
+    return {k: v for k, v in out.items() if v}
+
+
 def _ruler_patterns(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[dict[str, Any]]:
     patterns: list[dict[str, Any]] = []
     for entry in lexicon.entries.values():
@@ -494,9 +516,7 @@ def build_nlp() -> Any:
             config={
                 "rules": str(rules_path),
                 "prune_on_target_overlap": True,
-                "terminating_types": {
-                    c + CLAUSE_SUFFIX: ["CLAUSE_BREAK"] for c in _CONTEXT_CATEGORIES
-                },
+                "terminating_types": _terminating_types(lexicon),
             },
         )
     nlp.meta["calx_pipeline_hash"] = pipeline_hash()

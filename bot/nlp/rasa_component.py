@@ -20,7 +20,6 @@ rules change. The component "trains" nothing else.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,7 +34,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.analysis import Mention, analyse
 from bot.nlp.pipeline import pipeline_hash
-from bot.nlp.text import NUMBER_RE, word_number
+from bot.nlp.text import STANDALONE_NUMBER_RE, word_number
 
 HASH_FILE = "calx_nlp.json"
 ENTITY_TYPES = {
@@ -52,7 +51,6 @@ ROLES = {
     "hypothetical": "hypothetical",
     "family": "family",
 }
-_NUMBER = re.compile(rf"(?<![\w.])(?:{NUMBER_RE})(?![\w.])", re.IGNORECASE)
 
 
 class PipelineMismatchError(RasaException):  # type: ignore[misc]
@@ -88,7 +86,7 @@ def mention_entities(mentions: list[Mention]) -> list[dict[str, Any]]:
 def number_entities(text: str) -> list[dict[str, Any]]:
     """``number`` entities for numbers in digits or words ("15", "forty-five")."""
     out: list[dict[str, Any]] = []
-    for match in _NUMBER.finditer(text):
+    for match in STANDALONE_NUMBER_RE.finditer(text):
         if match.group(0).lower() in ("a", "an"):
             continue
         value = word_number(match.group(0))

@@ -64,6 +64,10 @@ NUMBER_WORDS_RE = (
 )
 #: A number in digits (an optional decimal part) or in words.
 NUMBER_RE = rf"(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS_RE})"
+#: A whole number standing on its own ("15", "forty-five"; not the "one" of "gone").
+STANDALONE_NUMBER_RE = re.compile(
+    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?(?![\d.,]*\d)|{NUMBER_WORDS_RE}\b)", re.IGNORECASE
+)
 
 
 def word_number(text: str) -> float | None:

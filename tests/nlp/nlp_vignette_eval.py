@@ -1,4 +1,5 @@
 """Shared helper: run interpret over the public vignettes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +33,9 @@ def evaluate() -> tuple[int, int, list[str]]:
             total += 1
             got = interpret(code, ans["say"], context=context).value
             if not same(got, ans["value"]):
-                misses.append(f"{v['id']} {code}: {ans['say']!r} -> {got!r} (want {ans['value']!r})")
+                misses.append(
+                    f"{v['id']} {code}: {ans['say']!r} -> {got!r} (want {ans['value']!r})"
+                )
     return total, total - len(misses), misses
 
 

@@ -1,4 +1,5 @@
 """Shared helper: run interpret over Calx's own phrasing set (tests/nlp/phrasings.yaml)."""
+
 from __future__ import annotations
 
 from pathlib import Path
