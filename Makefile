@@ -35,10 +35,33 @@ lint: setup  ## ruff + mypy on bot/ and actions/
 unit: setup  ## the pytest suite
 	$(PY) -m pytest -q
 
-test: lint unit  ## set-up, lint and the whole suite (what CI runs)
+test: lint validate-data test-stories unit  ## set-up, lint and the whole suite (what CI runs)
 
 bench: setup  ## benchmarks, printed as tables
 	$(PY) -m bench
+
+# -- the dialogue (Rasa) ---------------------------------------------------------------
+.PHONY: domain train validate-data test-stories e2e
+
+run: setup  ## prepare (NLP pipeline, migrations, model if changed), then run Rasa, actions, web
+	$(PY) -m bot.runner
+
+domain: setup  ## regenerate domain.yml from the data dictionary
+	$(PY) -m bot.interview.domain
+
+train: setup  ## train the Rasa model only if data/, domain.yml, config.yml or the NLP rules changed
+	$(PY) -m bot.runner train
+
+validate-data: setup  ## domain up to date; rasa data validate --fail-on-warnings
+	$(PY) -m bot.interview.domain --check
+	$(PY) -m rasa data validate --fail-on-warnings
+
+test-stories: train  ## rasa test core on tests/stories, failing on any prediction error
+	$(PY) -m rasa test core --stories tests/stories --model "$$($(PY) -m bot.runner model)" \
+	  --fail-on-prediction-errors --no-plot --out var/results/core
+
+e2e: setup  ## start the real processes and run every public vignette through the REST channel
+	$(PY) -m pytest -m e2e tests/e2e -q -s
 
 clean:  ## remove generated files (keeps .venv)
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache tests/artifacts

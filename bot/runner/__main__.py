@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(rasa_model.model_path())
         return 0
     if args.command == "train":
+        _build_nlp()
         print(rasa_model.ensure_model())
         return 0
     model = prepare()
