@@ -195,6 +195,10 @@ def _red_flags(report: Report, para: Any, heading: Any, style: Any) -> list[Any]
     story = [para("Red flags", heading)]
     for flag in report.red_flags:
         story.append(para(f"RED FLAG: {flag.title}. {flag.clinician or ''}", style))
-        told = f" (told {when(flag.told_at)})" if flag.told_at else ""
-        story.append(para(f"Advice given to the person{told}: {flag.advice}"))
+        told = (
+            f"Advice given to the person ({when(flag.told_at)})"
+            if flag.told_at
+            else "Advice for the person (not recorded as told)"
+        )
+        story.append(para(f"{told}: {flag.advice}"))
     return story

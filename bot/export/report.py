@@ -90,7 +90,11 @@ class FindingGroup:
 
 @dataclass(frozen=True)
 class RedFlagRow:
-    """A red flag: what the clinician should know and the advice the person was given."""
+    """A red flag: what the clinician should know and the advice the person was given.
+
+    ``advice`` is what the person was told (``told_at``); ``None`` for ``told_at``
+    means the flag is true from the answers but was not recorded as told.
+    """
 
     code: str
     title: str
@@ -246,7 +250,7 @@ def _red_flags(summary: Mapping[str, Any]) -> tuple[RedFlagRow, ...]:
             code=flag["code"],
             title=RED_FLAG_TITLES.get(flag["code"], _label(flag["code"]).capitalize()),
             clinician=flag.get("clinician"),
-            advice=flag.get("advice") or "",
+            advice=flag.get("advice_given") or flag.get("advice") or "",
             told_at=flag.get("told_at"),
         )
         for flag in summary.get("red_flags") or []

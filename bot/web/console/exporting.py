@@ -1,12 +1,34 @@
-"""Exports for the console and the API: read the summary, render it, audit the export."""
+"""Summaries for the console and exports: read (with the advice actually given), render, audit."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot import summary as summary_service
 from bot.export import render
 from bot.store import crud
 from bot.store.db import Database
 from bot.store.models import ID_LENGTH
+
+
+def read_summary(session: Session, conversation_id: str) -> dict[str, Any] | None:
+    """The summary of :func:`bot.summary.get_summary`, each red flag with ``advice_given``.
+
+    ``advice_given`` is the text the person was told, as stored when it was told
+    (the summary's ``advice`` is the rules' current wording).
+    """
+    if not 0 < len(conversation_id) <= ID_LENGTH:
+        return None
+    data = summary_service.get_summary(session, conversation_id)
+    if data is None:
+        return None
+    told = {flag.code: flag.advice for flag in crud.get_red_flags(session, conversation_id)}
+    data["red_flags"] = [
+        {**flag, "advice_given": told.get(flag["code"])} for flag in data.get("red_flags") or []
+    ]
+    return data
 
 
 def export_conversation(
@@ -17,10 +39,8 @@ def export_conversation(
     The summary is read in one transaction and the export audited in another, so
     rendering (which takes a moment) holds no database lock.
     """
-    if not 0 < len(conversation_id) <= ID_LENGTH:
-        return None
     with database.session() as session:
-        data = summary_service.get_summary(session, conversation_id)
+        data = read_summary(session, conversation_id)
     if data is None:
         return None
     body = render(data, export_format)

@@ -35,7 +35,7 @@ from bot.web.console.auth import (
     database_of,
     settings_of,
 )
-from bot.web.console.exporting import export_conversation
+from bot.web.console.exporting import export_conversation, read_summary
 from bot.web.console.routing import ConsoleRoute, safe_next
 from bot.web.console.templating import cid_path, render
 from bot.web.console.transcript import read_transcript
@@ -261,7 +261,7 @@ def summary_page(request: Request, cid: str, user: User) -> Response:
     """The explained summary of one interview, with lab entry, sign-off and export."""
     database = database_of(request)
     with database.session() as session:
-        data = summary_service.get_summary(session, cid) if len(cid) <= ID_LENGTH else None
+        data = read_summary(session, cid)
         if data is None:
             raise PageNotFound()
         crud.audit(session, user.username, "summary_viewed", cid, {"via": "console"})

@@ -7,6 +7,7 @@ a patient's ``<script>`` is shown as text.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 def cid_path(conversation_id: str) -> str:
     """A conversation id as one URL path segment (``/``, ``?``, ``#``, ``%`` encoded)."""
     return quote(conversation_id, safe="")
+
+
+def _stamp(value: datetime) -> str:
+    """A stored time to the second, in UTC (for the audit log)."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _detail(value: Any) -> str:
@@ -46,6 +52,7 @@ def environment() -> Environment:
     env.filters["when"] = when
     env.filters["cid"] = cid_path
     env.filters["detail"] = _detail
+    env.filters["stamp"] = _stamp
     env.filters["label"] = lambda code: str(code).replace("_", " ")
     env.globals["urlencode"] = urlencode
     env.globals["csrf_field"] = CSRF_FIELD
