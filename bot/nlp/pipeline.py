@@ -455,6 +455,17 @@ def _terminating_types(lexicon: Lexicon) -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
+def _apply_terminations(nlp: Any) -> None:
+    """Set which categories end each ConText rule's scope.
+
+    Done on the rule objects: medspaCy 1.3.1's ``terminating_types`` option only reaches
+    the first rule of each category (its lists arrive as one-shot iterators).
+    """
+    terminations: dict[str, list[str]] = nlp.meta.get("calx_terminations", {})
+    for rule in nlp.get_pipe("medspacy_context").rules:
+        rule.terminated_by = set(rule.terminated_by) | set(terminations.get(rule.category, []))
+
+
 def _ruler_patterns(lexicon: Lexicon, tokenize: Any, norm: Normaliser) -> list[dict[str, Any]]:
     patterns: list[dict[str, Any]] = []
     for entry in lexicon.entries.values():
@@ -513,12 +524,10 @@ def build_nlp() -> Any:
         rules_path.write_text(json.dumps({"context_rules": context_rules}), encoding="utf-8")
         nlp.add_pipe(
             "medspacy_context",
-            config={
-                "rules": str(rules_path),
-                "prune_on_target_overlap": True,
-                "terminating_types": _terminating_types(lexicon),
-            },
+            config={"rules": str(rules_path), "prune_on_target_overlap": True},
         )
+    nlp.meta["calx_terminations"] = _terminating_types(lexicon)
+    _apply_terminations(nlp)
     nlp.meta["calx_pipeline_hash"] = pipeline_hash()
     nlp.meta["calx_context_rules"] = len(context_rules)
     nlp._calx_context_rules = context_rules
@@ -556,7 +565,9 @@ def load_nlp(path: Path) -> Any:
 
     _register_components()
     rules = str(Path(path) / CONTEXT_JSON)
-    return spacy.load(path, config={"components.medspacy_context.rules": rules})
+    nlp = spacy.load(path, config={"components.medspacy_context.rules": rules})
+    _apply_terminations(nlp)
+    return nlp
 
 
 _LOCK = threading.Lock()
