@@ -7,6 +7,7 @@ talks to them only through the public contract (REST channel, Rasa HTTP API, web
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -112,10 +113,8 @@ class Calx:
     def kill(self) -> None:
         """kill -9 the supervisor and every process it started."""
         if self.process is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait(30)
 
     def group_alive(self) -> bool:
