@@ -134,3 +134,25 @@ def console_server(db: Database, **overrides: Any) -> Iterator[Console]:
         console.accounts["admin"] = add_user(db, "admin")
         yield console
     db.dispose()
+
+
+def require_tool(name: str) -> str:
+    """The path of a system tool the test needs (``scripts/ci-system-deps.sh`` installs it).
+
+    Missing, the test is skipped on a developer's machine but fails in CI (``CI`` or
+    ``CALX_REQUIRE_SYSTEM_DEPS`` set), so CI never passes without running it.
+    """
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which(name) or (
+        name if os.path.isabs(name) and os.access(name, os.X_OK) else None
+    )
+    if found:
+        return found
+    message = f"{name} is missing: run scripts/ci-system-deps.sh (as root)"
+    if os.environ.get("CI") or os.environ.get("CALX_REQUIRE_SYSTEM_DEPS"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,0 +1,116 @@
+"""The report layout shared by the page, the PDF and FHIR; what a change of labs moved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import workup
+from bot.export.report import build_report, compare, format_value, when
+from bot.knowledge import get_dictionary
+
+DICTIONARY = get_dictionary()
+
+
+def _summary(findings: dict[str, Any], labs: dict[str, str] | None = None) -> dict[str, Any]:
+    """A summary shaped like ``bot.summary.get_summary`` from the engine's own output."""
+    assessment = workup.assess(findings, labs or {}).to_dict()
+    return {
+        "conversation_id": "r-1",
+        "status": "complete",
+        "respondent": "proxy",
+        "findings": findings,
+        "labs": labs or {},
+        "differential": [c for c in assessment["differential"] if c["score"] > 0],
+        "workup": assessment["workup"],
+        "red_flags": assessment["red_flags"],
+        "rules_version": assessment["rules_version"],
+        "answers": {c: {"value": v, "words": f"words for {c}"} for c, v in findings.items()},
+    }
+
+
+FINDINGS = st.dictionaries(st.sampled_from(sorted(DICTIONARY.findings)), st.none()).map(
+    lambda codes: {c: "unknown" for c in codes}
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(findings=FINDINGS, known=st.sampled_from(["raynaud", "dialysis", "lesion_pain"]))
+def test_every_finding_is_listed_once_in_dictionary_groups(
+    findings: dict[str, Any], known: str
+) -> None:
+    findings = {**findings, known: "yes"}
+    report = build_report(_summary(findings))
+    rows = [row for group in report.groups for row in group.rows]
+    assert [row.code for row in rows] == sorted(
+        DICTIONARY.findings, key=[r.code for r in rows].index
+    )
+    assert {row.code for row in rows} == set(DICTIONARY.findings)
+    for row in rows:
+        expected = (
+            "not_asked"
+            if row.code not in findings
+            else ("unknown" if findings[row.code] == "unknown" else "answered")
+        )
+        assert row.state == expected
+        assert (row.words is not None) == (row.code in findings)
+    titles = [group.title for group in report.groups]
+    assert titles == list(
+        dict.fromkeys(DICTIONARY.groups[f.group] for f in DICTIONARY.findings.values())
+    )
+
+
+def test_workup_checklist_puts_xray_first_and_mri_last() -> None:
+    report = build_report(_summary({"lesion_consistency": "hard", "lesion_locations": ["fingers"]}))
+    keys = [section.key for section in report.workup]
+    assert keys[0] == "imaging" and keys[-1] == "not_recommended"
+    assert [i.code for i in report.workup[0].items] == ["xray"]
+    assert [i.code for i in report.workup[-1].items] == ["mri"]
+    labs = next(s for s in report.workup if s.key == "labs")
+    assert labs.note == "Baseline for every calcinosis workup."
+
+
+def test_entered_labs_tick_the_checklist() -> None:
+    report = build_report(
+        _summary({"lesion_consistency": "hard"}, {"creatinine": "high", "calcium": "low"})
+    )
+    items = {i.code: i for s in report.workup for i in s.items}
+    assert items["calcium"].result == "low"
+    assert items["kidney_function"].result == "Creatinine: high"
+    assert items["cbc_diff"].result is None
+
+
+def test_compare_says_what_moved_and_why() -> None:
+    findings = {
+        "lesion_consistency": "hard",
+        "lesion_locations": ["elbows"],
+        "kidney_disease": "yes",
+    }
+    labs = {"ana": "positive", "calcium": "high", "pth": "high"}
+    before = workup.assess(findings).to_dict()
+    after = workup.assess(findings, labs).to_dict()
+    changes = compare(before, after, {}, labs)
+    assert changes.labs_changed == {code: (None, value) for code, value in labs.items()}
+    assert changes.moves, "labs this strong must move something"
+    top_after = after["differential"][0]["code"]
+    move = next(m for m in changes.moves if m.code == top_after)
+    assert move.rank_after == 1 and move.gained_for
+    assert set(move.gained_for) <= set(after["differential"][0]["for"])
+    added = {i.code for i in changes.tests_added}
+    assert added == set(after["workup"]["labs"] + after["workup"].get("other", [])) - set(
+        before["workup"]["labs"] + before["workup"].get("other", [])
+    )
+    assert compare(after, after, labs, labs).moves == ()
+
+
+def test_values_read_as_words() -> None:
+    assert format_value(DICTIONARY.findings["raynaud"], "yes") == "Yes"
+    assert format_value(DICTIONARY.findings["lesion_consistency"], "soft_paste") == "soft paste"
+    assert (
+        format_value(DICTIONARY.findings["lesion_locations"], ["fingers", "face_head"])
+        == "fingers, face head"
+    )
+    assert format_value(DICTIONARY.findings["age"], "unknown") == "Unknown (did not know)"
+    assert when("2026-01-02T03:04:05+01:00") == "02 Jan 2026, 02:04 UTC" and when(None) == "-"
