@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed-$(shell cat requirements/lock.txt | md5sum | cut -
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lint types unit test bench run lock clean
+.PHONY: help setup lint types unit test bench run lock clean browser-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -36,6 +36,9 @@ unit: setup  ## the pytest suite
 	$(PY) -m pytest -q
 
 test: lint validate-data test-stories unit  ## set-up, lint and the whole suite (what CI runs)
+
+browser-deps:  ## Chromium, pdftotext, npm ci + vendored axe-core for the browser tests (idempotent)
+	scripts/ci-system-deps.sh
 
 bench: setup  ## benchmarks, printed as tables
 	$(PY) -m bench
