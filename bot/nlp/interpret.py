@@ -156,7 +156,8 @@ def _consistency(text: str, mentions: list[Mention]) -> str | None:
 _MANY = re.compile(
     r"\b(?:many|lots|loads|tons|multiple|numerous|dozens?|hundreds|countless|innumerable|"
     r"a\s+lot|too\s+many|loads|heaps|masses|mass\s+of|clusters?|crops?|sheets?|"
-    r"all\s+over|everywhere|more\s+than\s+(?:ten|10|a\s+dozen)|over\s+(?:ten|10|a\s+dozen))\b"
+    r"all\s+over|everywhere|more\s+than\s+(?:ten|10|a\s+dozen)|over\s+(?:ten|10|a\s+dozen)|"
+    r"more\s+than\s+(?:i|we|you)\s+can\s+count|(?:can't|cannot)\s+count)\b"
     r"|>\s*\d|\b\d+\s*\+"
 )
 _FEW = re.compile(r"\b(?:few|couple|several|some|handful|both|pair|two\s+or\s+three)\b")
@@ -251,6 +252,25 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
     return e.value
 
 
+#: Material seen or coming out: soft evidence only next to a named texture.
+_MATERIAL = frozenset({"lx_discharge", "lx_material"})
+
+
+def _ids(mentions: list[Mention]) -> set[str]:
+    return {m.entry.id for m in mentions if m.status in ("affirmed", "hedged")}
+
+
+def _texture(mentions: list[Mention]) -> set[Any]:
+    """Consistency values named as a texture ("hard", "soft"), not inferred from discharge."""
+    return {
+        e.value
+        for m in mentions
+        if m.status == "affirmed" and m.entry.id not in _MATERIAL
+        for e in m.entry.evidence
+        if e.finding == "lesion_consistency" and e.policy != "answer"
+    }
+
+
 def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str, Any]:
     skip = {asked} if asked else set()
     for group in _CONFUSABLE:
@@ -271,8 +291,13 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
                 votes.setdefault(e.finding, set()).add(value)
     out: dict[str, Any] = {}
     findings = get_dictionary().findings
+    texture = _texture(mentions)
+    if "lesion_consistency" in votes:
+        # material coming out says nothing about how the lumps feel unless a texture is named
+        votes["lesion_consistency"] = texture if texture else set()
     for code, values in votes.items():
-        if code == "lesion_consistency" and {"hard", "soft_paste"} <= values:
+        both = {"hard", "soft_paste"} <= values or ("hard" in values and _MATERIAL & _ids(mentions))
+        if code == "lesion_consistency" and both:
             out[code] = "both"
         elif len(values) == 1:
             out[code] = findings[code].check(values.pop())

@@ -68,6 +68,12 @@ _BARE_INFANT_RE = re.compile(
 )
 
 
+_BARE_YEARS_RE = re.compile(
+    rf"^\s*(?:about\s+|around\s+|nearly\s+|almost\s+|just\s+)?(?P<n>{NUMBER_RE})\s*"
+    r"(?:years?|yrs?|y)(?:\s+of\s+age|\s+old)?\s*[.!]*\s*$"
+)
+
+
 def parse_age(text: str) -> int | None:
     """Return the age a normalised answer to "how old" gives, or None (never a guess)."""
     infant = infant_age(text)
@@ -76,6 +82,9 @@ def parse_age(text: str) -> int | None:
     bare = _BARE_INFANT_RE.search(text)
     if bare:
         return infant_age(f"{bare.group('n')} {bare.group('u')} old")
+    years = _BARE_YEARS_RE.search(text)
+    if years:
+        return _as_age(word_number(years.group("n")))
     match = AGE_SEX_RE.search(text)
     if match:
         return _as_age(float(match.group("age")))
