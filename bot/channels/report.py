@@ -113,10 +113,11 @@ def build_report(summary: Mapping[str, Any], web_url: str) -> Report:
 
 
 def _load_summary(conversation_id: str) -> dict[str, Any] | None:
+    from bot.settings import get_settings
     from bot.store.db import get_database
     from bot.summary import get_summary
 
-    with get_database().session() as session:
+    with get_database(get_settings().database_url).session() as session:
         return get_summary(session, conversation_id)
 
 

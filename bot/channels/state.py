@@ -31,6 +31,7 @@ MAX_TRANSCRIPT = 300
 YES = {"value": "yes", "label": "Yes", "payload": "yes"}
 NO = {"value": "no", "label": "No", "payload": "no"}
 DONT_KNOW = {"value": UNKNOWN, "label": "I don't know", "payload": "I don't know"}
+NOTHING_TO_ADD = {"value": "", "label": "Nothing to add", "payload": "Nothing to add"}
 RESPONDENTS = (
     {"value": "patient", "label": "I'm the patient", "payload": "I'm the patient"},
     {
@@ -45,8 +46,18 @@ RESPONDENTS = (
 def _understood(code: str, value: str, text: str) -> bool:
     from bot.nlp import interpret
 
-    expected: Any = [value] if get_dictionary().finding(code).type == "multi" else value
+    multi = get_dictionary().finding(code).type == "multi" and value != UNKNOWN
+    expected: Any = [value] if multi else value
     return bool(interpret(code, text, {}).value == expected)
+
+
+@cache
+def dont_know(code: str) -> list[dict[str, str]]:
+    """The "I don't know" option, unless the finding has a value of its own for it.
+
+    (``lesion_consistency`` codes "I don't know" as ``unsure``: that option serves.)
+    """
+    return [DONT_KNOW] if _understood(code, UNKNOWN, DONT_KNOW["payload"]) else []
 
 
 @cache
@@ -79,14 +90,14 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
         return {"kind": "text", "options": []}
     finding = findings[slot]
     if finding.type == "bool":
-        return {"kind": "choice", "options": [YES, NO, DONT_KNOW]}
+        return {"kind": "choice", "options": [YES, NO, *dont_know(slot)]}
     if finding.type in ("enum", "multi"):
         options = [value_option(slot, value) for value in finding.values]
         kind = "choice" if finding.type == "enum" else "multi"
-        return {"kind": kind, "options": [*options, DONT_KNOW]}
+        return {"kind": kind, "options": [*options, *dont_know(slot)]}
     if finding.type == "int":
-        return {"kind": "number", "options": [DONT_KNOW]}
-    return {"kind": "text", "options": [DONT_KNOW]}
+        return {"kind": "number", "options": dont_know(slot)}
+    return {"kind": "text", "options": [NOTHING_TO_ADD]}
 
 
 def widget_state(slots: Mapping[str, Any], active_loop: str | None) -> dict[str, Any]:

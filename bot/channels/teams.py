@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import aiohttp
 import jwt
+import yarl
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -213,7 +214,9 @@ class BotConnector:
                     **activity,
                 }
                 headers = {"Authorization": f"Bearer {token}"}
-                async with session.post(url, json=body, headers=headers) as reply:
+                async with session.post(
+                    yarl.URL(url, encoded=True), json=body, headers=headers
+                ) as reply:
                     if reply.status < 300:
                         posted += 1
                     else:

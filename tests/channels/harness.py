@@ -55,8 +55,8 @@ class ScriptedAgent:
     e.g. ``ActionExecuted("action_submit_interview")``.
     """
 
-    def __init__(self, reply: Reply | None = None) -> None:
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+    def __init__(self, reply: Reply | None = None, domain: Domain | None = None) -> None:
+        self.tracker_store = InMemoryTrackerStore(domain or Domain.empty())
         self.reply: Reply = reply or (lambda m: [f"echo: {m.text}"])
         self.received: list[UserMessage] = []
 
@@ -203,3 +203,13 @@ def fake_service(
 
 
 SUBMITTED = ActionExecuted("action_submit_interview")
+
+
+def interview_domain() -> Domain:
+    """A domain with the interview's slots (control slots and one per finding) and its form."""
+    from bot.interview.turn import CONTROL_SLOTS
+    from bot.knowledge import get_dictionary
+
+    names = [*CONTROL_SLOTS, *get_dictionary().findings]
+    slots = {name: {"type": "any", "mappings": [{"type": "custom"}]} for name in names}
+    return Domain.from_dict({"slots": slots, "forms": {"interview_form": {"required_slots": []}}})
