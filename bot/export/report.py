@@ -120,8 +120,7 @@ class CauseRow:
     @property
     def percent(self) -> str:
         """The score as a percentage for display."""
-        value = self.score * 100
-        return f"{value:.0f}%" if value >= 1 else "<1%"
+        return percent(self.score)
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,14 @@ class Report:
     def top_cause(self) -> CauseRow | None:
         """The leading cause, if any."""
         return self.differential[0] if self.differential else None
+
+
+def percent(score: float) -> str:
+    """A score 0..1 as a whole percentage; ``<1%`` for a small non-zero one."""
+    value = score * 100
+    if 0 < value < 1:
+        return "<1%"
+    return f"{value:.0f}%"
 
 
 def when(value: str | None) -> str:

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.export.report import when
+from bot.export.report import percent, when
 from bot.web.console.auth import CSRF_FIELD, ConsoleUser
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -50,6 +50,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    env.filters["percent"] = percent
     env.filters["cid"] = cid_path
     env.filters["detail"] = _detail
     env.filters["stamp"] = _stamp
