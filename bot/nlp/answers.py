@@ -15,7 +15,8 @@ _HEDGE = r"(?:(?:um+|uh+|er+m?|hmm+|well|ok(?:ay)?|so|oh|ah|honestly|actually|so
 
 #: "I don't know" in its forms; anywhere in the message.
 UNKNOWN_RE = re.compile(
-    r"(?:\b(?:i\s+)?(?:do\s*not|don't|do n't|doesn't|didn't|dont)\s+(?:really\s+)?know\b"
+    r"(?:(?:^|\bi\s+|\bwe\s+)(?:really\s+)?(?:do\s*not|don't|do n't|didn't|dont)\s+"
+    r"(?:really\s+)?know\b"
     r"(?!\s+of\s+any)"
     r"|\bidk\b|\bdk\b|\bdunno\b|\bunsure\b|\bno\s+(?:idea|clue)\b"
     r"|\bnot\s+(?:really\s+|quite\s+|100%?\s+|totally\s+|entirely\s+)?(?:sure|certain)\b"

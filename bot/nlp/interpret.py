@@ -72,18 +72,27 @@ _RELATIVE_HAS_THEM = re.compile(
     r"\b(?:mum|mom|mother|dad|father|sister|brother|aunt|auntie|uncle|grandma|grandmother|"
     r"granny|nan|grandad|grandpa|grandfather|cousin|parents?|siblings?|niece|nephew)'?s?\s+"
     r"(?:also\s+)?(?:has|had|have|gets|got|get)\s+(?:them|these|those|it|this|the\s+same|"
-    r"similar|some)\b"
+    r"similar|some|something\s+(?:similar|like\s+(?:this|that|it|them)))\b"
 )
+
+
+def _without(text: str, spans: list[str]) -> str:
+    """``text`` without the (normalised) words of ``spans``."""
+    for span in spans:
+        text = text.replace(normalize(span), " ", 1)
+    return normalize(text)
 
 
 def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
     if unknown_marker(text):
         return UNKNOWN
     affirmed: set[str] = set()
+    own_affirmed: list[str] = []
     negated = False
     uncertain = False
     for m, e in _evidence(mentions, code):
         if m.status in ("affirmed", "hedged"):
+            own_affirmed.append(m.text)
             if e.override:
                 return str(e.value)
             recent_only = code in _CURRENT_ONLY and m.historical
@@ -92,7 +101,8 @@ def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
             negated = True
         elif m.status in ("uncertain", "hypothetical"):
             uncertain = True
-    lead = lead_polarity(text)
+    # the words of the answer's own symptom ("she doesn't know where she is") are no "no"
+    lead = lead_polarity(_without(text, own_affirmed))
     if code == "family_history_calcinosis" and _RELATIVE_HAS_THEM.search(text):
         affirmed.add("yes")
     if affirmed or negated:
@@ -161,6 +171,7 @@ _MANY = re.compile(
     r"|>\s*\d|\b\d+\s*\+"
 )
 _FEW = re.compile(r"\b(?:few|couple|several|some|handful|both|pair|two\s+or\s+three)\b")
+_EACH = re.compile(r"\b(?:one|1)\s+(?:on|in|at|over)\s+(?:each|both|either)\b")
 _ONE = re.compile(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)?one|one\s+only)\b")
 
 
@@ -174,6 +185,8 @@ def _count(text: str) -> str | None:
     values = [v for v in values if v > 0] or values
     if _FEW.search(text):
         values.append(3.0)
+    if _EACH.search(text):
+        values = [v for v in values if v > 1] + [2.0]
     if _ONE.search(text) and not values:
         return "one"
     if values:

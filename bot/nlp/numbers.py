@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.nlp.text import (
+    AMOUNT_RE,
     DURATION_RE,
     NUMBER_RE,
     STANDALONE_NUMBER_RE,
+    UNIT_RE,
     duration_years,
     word_number,
 )
@@ -95,10 +97,7 @@ def parse_age(text: str) -> int | None:
         return values.pop()
     if values:
         return None
-    numbers = [
-        n for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text) if n not in ("a", "an")
-    ]
-    plain = {_as_age(word_number(n)) for n in numbers}
+    plain = {_as_age(word_number(n)) for n in _numbers(text)}
     plain.discard(None)
     if len(plain) == 1 and not DURATION_RE.search(text):
         return plain.pop()
@@ -114,10 +113,7 @@ def sex_of_age_answer(text: str) -> str | None:
 
 
 #: A span of time: "2 years", "six months", "a couple of weeks", "3y", "10 yrs".
-_DUR = (
-    rf"(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|a|an)(?:(?<=\d)\s*|\s+|\s*-\s*)"
-    r"(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d)"
-)
+_DUR = rf"{AMOUNT_RE}(?:(?<=\d)\s*|\s+|\s*-\s*){UNIT_RE}(?:\s+and\s+a\s+half)?"
 _AGO_RE = re.compile(
     rf"\b(?P<dur>{_DUR})\s*(?:ago|back|before|earlier|previously)\b"
     r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*"

@@ -66,7 +66,7 @@ NUMBER_WORDS_RE = (
 NUMBER_RE = rf"(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS_RE})"
 #: A whole number standing on its own ("15", "forty-five"; not the "one" of "gone").
 STANDALONE_NUMBER_RE = re.compile(
-    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?(?![\d.,]*\d)|{NUMBER_WORDS_RE}\b)", re.IGNORECASE
+    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?(?![\d.,]*\d)(?![a-z])|{NUMBER_WORDS_RE}\b)", re.IGNORECASE
 )
 
 
@@ -105,23 +105,31 @@ _UNIT_YEARS = {
     "week": 1 / 52, "wk": 1 / 52, "w": 1 / 52, "day": 1 / 365, "d": 1 / 365,
 }  # fmt: skip
 #: "2 years", "six months", "a couple of weeks", "3y", "10 yrs".
+#: The amount of a duration: a number, "a", "a couple of", "half a".
+AMOUNT_RE = rf"(?:{NUMBER_RE}|a\s+couple(?:\s+of)?|couple\s+of|half\s+an?|a|an)"
+#: The unit of a duration.
+UNIT_RE = r"(?:years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d)"
 DURATION_RE = re.compile(
-    rf"\b(?P<n>{NUMBER_RE}|a couple(?: of)?|a|an|couple of)(?:(?<=\d)\s*|\s+|\s*-\s*)"
-    r"(?P<unit>years?|yrs?|y|months?|mos?|mths?|weeks?|wks?|w|days?|d)\b"
+    rf"\b(?P<n>{AMOUNT_RE})(?:(?<=\d)\s*|\s+|\s*-\s*)(?P<unit>{UNIT_RE})\b"
+    r"(?P<half>\s+and\s+a\s+half)?"
 )
 
 
 def duration_years(match: re.Match[str]) -> float | None:
     """Years of a ``DURATION_RE`` match, or None if the amount is not a number."""
-    amount = match.group("n")
+    amount = re.sub(r"\s+", " ", match.group("n"))
     if amount.startswith(("a couple", "couple")):
         n: float | None = 2.0
+    elif amount.startswith("half"):
+        n = 0.5
     elif amount in ("a", "an"):
         n = 1.0
     else:
         n = word_number(amount)
     if n is None:
         return None
+    if match.group("half"):
+        n += 0.5
     unit = match.group("unit").rstrip("s") or match.group("unit")
     for key, factor in _UNIT_YEARS.items():
         if unit == key:
