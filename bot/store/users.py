@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,6 +101,11 @@ def require_user(session: Session, username: str) -> User:
     if user is None:
         raise UserNotFound(f"no user named {username!r}")
     return user
+
+
+def count_users(session: Session) -> int:
+    """How many users there are (0 before the first ``create-user``)."""
+    return int(session.execute(select(func.count(User.id))).scalar() or 0)
 
 
 def list_users(session: Session) -> list[User]:

@@ -9,13 +9,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from console_app import BACKENDS, console_server
+from console_app import BACKENDS, console_server, make_settings, serve
 
 from bot.console.__main__ import CommandFailed, read_password
+from bot.console.passwords import hash_password
 from bot.store import users
 from bot.store.db import Database
 from bot.store.testing import temporary_database
+from bot.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "a long enough passphrase"
@@ -160,3 +163,15 @@ def test_the_prompt_asks_twice() -> None:
         read_password("x", from_stdin=False, stdin=_Terminal(), prompt=lambda _: next(answers))
     with pytest.raises(CommandFailed, match="--password-stdin"):
         read_password("x", from_stdin=False, stdin=io.StringIO(), prompt=lambda _: GOOD)
+
+
+def test_the_login_page_says_how_to_make_the_first_account(tmp_path: Path) -> None:
+    with temporary_database("sqlite", directory=tmp_path) as db:
+        with serve(create_app(make_settings(db.url))) as base_url:
+            empty = httpx.get(f"{base_url}/login").text
+            with db.session() as session:
+                users.create_user(session, "first-admin", hash_password(GOOD), "admin")
+            later = httpx.get(f"{base_url}/login").text
+        db.dispose()
+    assert "There is no account yet" in empty and "create-user NAME --role admin" in empty
+    assert "There is no account yet" not in later

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import summary as summary_service
@@ -78,7 +79,13 @@ def _login_page(
     """The login form with a fresh CSRF cookie and token."""
     settings = settings_of(request)
     cookie = auth.new_login_cookie()
+    try:
+        with database_of(request).session() as session:
+            no_accounts = users.count_users(session) == 0
+    except SQLAlchemyError:  # no database or no schema yet: the form still shows
+        no_accounts = False
     context = {
+        "no_accounts": no_accounts,
         "token": auth.login_form_token(settings, cookie),
         "next": next_url,
         "error": error,
