@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from nlp_rates import same
 
 from bot.nlp import interpret
 
@@ -15,12 +16,6 @@ PHRASINGS = Path(__file__).resolve().parent / "phrasings.yaml"
 def load() -> list[tuple[str, str, Any, dict[str, Any] | None]]:
     raw = yaml.safe_load(PHRASINGS.read_text(encoding="utf-8"))["cases"]
     return [(c[0], c[1], c[2], c[3] if len(c) > 3 else None) for c in raw]
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, list) and isinstance(b, list):
-        return set(a) == set(b)
-    return a == b
 
 
 def evaluate() -> tuple[int, int, list[str]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from nlp_rates import same
 
 from bot.nlp import interpret
 
@@ -15,12 +16,6 @@ CONTEXT_FINDINGS = ("age", "sex")
 
 def load() -> list[dict[str, Any]]:
     return yaml.safe_load(VIGNETTES.read_text(encoding="utf-8"))["vignettes"]
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, list) and isinstance(b, list):
-        return set(a) == set(b)
-    return a == b
 
 
 def evaluate() -> tuple[int, int, list[str]]:

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from nlp_phrasing_eval import evaluate, load
+from nlp_rates import report
 
 from bot.knowledge import get_dictionary
 
@@ -25,9 +26,5 @@ def test_phrasing_set_is_big_and_covers_every_finding() -> None:
 
 def test_own_phrasings_are_coded_right(capsys: pytest.CaptureFixture[str]) -> None:
     total, ok, misses = evaluate()
-    rate = ok / total
-    with capsys.disabled():
-        print(f"\n[nlp] own phrasings: {ok}/{total} coded right = {rate:.1%}")
-        for miss in misses:
-            print(f"[nlp]   miss {miss}")
+    rate = report(capsys, "own phrasings", total, ok, misses)
     assert rate >= TARGET, f"{rate:.1%} < {TARGET:.0%}: " + "; ".join(misses)
