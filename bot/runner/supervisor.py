@@ -61,6 +61,8 @@ class Service:
     argv: list[str]
     probe: Callable[[], bool]
     urls: list[tuple[str, str]] = field(default_factory=list)
+    #: Whether it answers but can't work (e.g. Rasa up without a model): stop at once.
+    broken: Callable[[], bool] = lambda: False
     process: subprocess.Popen[bytes] | None = None
 
 
@@ -91,6 +93,8 @@ def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT
             lambda: _status(f"{rasa}/status?token={settings.rasa_token}") == 200,
             [("chat (REST)", f"{rasa}/webhooks/rest/webhook"),
              ("Rasa HTTP API", f"{rasa}/  (token: CALX_RASA_TOKEN)")],
+            # 409: the server runs but could not load the model (see its log)
+            broken=lambda: _status(f"{rasa}/status?token={settings.rasa_token}") == 409,
         ),
         Service(
             "actions",
@@ -144,6 +148,9 @@ class Supervisor:
             if dead is not None:
                 raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}")  # type: ignore[union-attr]
             pending = [s for s in pending if not s.probe()]
+            for service in pending:
+                if service.broken():
+                    raise RuntimeError(f"{service.name} is up but not working (see its log above)")
             if pending and time.monotonic() > deadline:
                 names = ", ".join(s.name for s in pending)
                 raise TimeoutError(f"not answering after {timeout:.0f}s: {names}")

@@ -31,6 +31,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live processes (not zombies) of process group ``pgid``, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
 @dataclass
 class Calx:
     """One running Calx (supervisor + Rasa + actions + web) for tests."""
@@ -117,14 +131,13 @@ class Calx:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
 
-    def group_alive(self) -> bool:
-        """Whether any process of the group is still running."""
+    def group_alive(self, wait: float = 15.0) -> bool:
+        """Whether a process of the group is still running (zombies don't count) after ``wait``."""
         assert self.process is not None
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        deadline = time.monotonic() + wait
+        while group_members(self.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return bool(group_members(self.process.pid))
 
     # -- the public contract ------------------------------------------------------------------
 

@@ -1,126 +1,14 @@
-"""Every public vignette, typed through the REST channel as the person would.
-
-For whatever ``requested_slot`` the tracker shows: the vignette's ``say`` text for that
-finding (then the plain value if asked again, then "I don't know"); "yes, I agree" to
-consent; the role to "who is answering"; "yes" to the read-back. Then the stored
-summary is read through the web API and scored. Figures are printed at the end.
-"""
+"""Every public vignette end to end, with the figures printed at the end."""
 
 from __future__ import annotations
 
-import re
 import statistics
-import time
-import uuid
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from calx_process import Calx
-
-from bot.knowledge import get_dictionary
+from vignette_runner import interview, load, score
 
 pytestmark = pytest.mark.e2e
-
-VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes-public.yaml"
-WORDS = {"yes": "yes", "no": "no", "unknown": "I don't know"}
-MAX_TURNS = 120
-FINDINGS = set(get_dictionary().contract_findings)
-
-
-def load() -> list[dict[str, Any]]:
-    vignettes: list[dict[str, Any]] = yaml.safe_load(VIGNETTES.read_text())["vignettes"]
-    return vignettes
-
-
-def plain(value: Any) -> str:
-    if isinstance(value, list):
-        return " and ".join(str(v).replace("_", " ") for v in value)
-    return WORDS.get(str(value), str(value).replace("_", " "))
-
-
-def respondent_says(vignette: dict[str, Any]) -> str:
-    if vignette["role"] == "clinician":
-        return "I'm a resident, asking about a patient of mine"
-    family = r"mother|father|parent|typing|wife|husband|daughter|son\b"
-    if re.search(family, vignette["summary"], re.IGNORECASE):
-        return "I'm answering for them, I'm family"
-    return "I'm the patient"
-
-
-def interview(calx: Calx, vignette: dict[str, Any]) -> dict[str, Any]:
-    sender = f"e2e-{vignette['id']}-{uuid.uuid4().hex[:8]}"
-    asked: list[str] = []
-    turn_ms: list[float] = []
-    bot: list[str] = []
-    text, last, same = "hello", None, 0
-    for _ in range(MAX_TURNS):
-        started = time.perf_counter()
-        bot += calx.say(sender, text)
-        turn_ms.append((time.perf_counter() - started) * 1000)
-        slot = calx.requested(sender)
-        if slot is None:
-            break
-        same = same + 1 if slot == last else 0
-        last = slot
-        if slot in FINDINGS:
-            if same == 0:
-                asked.append(slot)
-            answer = vignette["answers"].get(slot, {"say": "I'm not sure", "value": "unknown"})
-            if same > 2:
-                break
-            text = [str(answer["say"]), plain(answer["value"]), "I don't know"][same]
-        elif slot == "consent":
-            text = "yes, I agree"
-        elif slot == "respondent":
-            text = respondent_says(vignette)
-        elif slot == "summary_confirmed":
-            text = "yes, that's all correct"
-        else:  # Calx's own follow-ups (not in the vignettes)
-            text = "I'm not sure"
-            if same > 2:
-                break
-    return {
-        "sender": sender,
-        "asked": asked,
-        "turn_ms": turn_ms,
-        "bot": bot,
-        "summary": calx.summary(sender) or {},
-    }
-
-
-def same_value(stored: Any, expected: Any) -> bool:
-    if isinstance(stored, list) or isinstance(expected, list):
-        return sorted(stored or []) == sorted(expected or [])
-    return str(stored) == str(expected)
-
-
-def score(vignette: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
-    summary = run["summary"]
-    expected = vignette["expected"]
-    ranked = [c["code"] for c in summary.get("differential", [])]
-    flags = {f["code"] for f in summary.get("red_flags", [])}
-    workup = summary.get("workup", {})
-    ordered = set(workup.get("labs", [])) | set(workup.get("imaging", []))
-    found = summary.get("findings", {})
-    coded = [c for c in run["asked"] if same_value(found.get(c), vignette["answers"][c]["value"])]
-    return {
-        "complete": summary.get("status") in ("complete", "reviewed"),
-        "coded": len(coded),
-        "asked": len(run["asked"]),
-        "miscoded": [
-            (c, found.get(c), vignette["answers"][c]["value"])
-            for c in run["asked"]
-            if c not in coded
-        ],
-        "top1": bool(ranked) and ranked[0] == expected["top1"],
-        "top3": bool(set(ranked[:3]) & {expected["top1"], *expected["top3_acceptable"]}),
-        "flags": set(expected["red_flags"]) <= flags,
-        "mri": "mri" in ordered,
-        "must_order": set(expected["must_order"]) <= ordered,
-        "top": ranked[:3],
-    }
 
 
 def test_every_public_vignette_end_to_end(calx: Calx) -> None:
@@ -152,6 +40,7 @@ def test_every_public_vignette_end_to_end(calx: Calx) -> None:
         f"| median findings asked {statistics.median(s['asked'] for _, _, s in rows):.0f} "
         f"| turn p50 {p50:.0f} ms p95 {p95:.0f} ms (n={n})"
     )
+    assert pct("diagnosis_told") == 0, "a patient or proxy was told a diagnosis"
     assert pct("complete") == 100
     assert coded >= 95
     assert pct("flags") == 100
