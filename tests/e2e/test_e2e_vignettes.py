@@ -47,3 +47,16 @@ def test_every_public_vignette_end_to_end(calx: Calx) -> None:
     assert pct("mri") == 0
     assert pct("top3") == 100
     assert pct("top1") >= 85
+
+
+def test_no_patient_text_in_the_logs(calx: Calx) -> None:
+    """Run after the vignettes (same session): none of what people typed reached a log."""
+    log = calx.log.read_text(errors="replace").lower()
+    typed = {
+        str(answer["say"]).lower()
+        for vignette in load()
+        for answer in vignette["answers"].values()
+        if len(str(answer["say"]).split()) >= 4
+    }
+    leaked = sorted(text for text in typed if text in log)
+    assert not leaked, f"patient text in {calx.log}: {leaked[:3]}"
