@@ -50,13 +50,16 @@ def test_every_public_vignette_end_to_end(calx: Calx) -> None:
 
 
 def test_no_patient_text_in_the_logs(calx: Calx) -> None:
-    """Run after the vignettes (same session): none of what people typed reached a log."""
+    """What people type never reaches a log (Rasa, actions, web app, supervisor)."""
+    vignette = next(v for v in load() if v["id"] == "p03")
+    run = interview(calx, vignette)
+    assert run["summary"]["status"] == "complete"
     log = calx.log.read_text(errors="replace").lower()
     typed = {
         str(answer["say"]).lower()
-        for vignette in load()
         for answer in vignette["answers"].values()
         if len(str(answer["say"]).split()) >= 4
     }
+    assert len(typed) > 10
     leaked = sorted(text for text in typed if text in log)
     assert not leaked, f"patient text in {calx.log}: {leaked[:3]}"
