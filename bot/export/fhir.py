@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -88,7 +89,7 @@ def _answers(row: FindingRow) -> list[dict[str, Any]]:
     if finding.type == "int":
         return [{"valueInteger": int(row.value)}]
     if finding.type == "text":
-        return [{"valueString": str(row.value)}]
+        return [{"valueString": str(row.value)}] if str(row.value) else []
     values = row.value if isinstance(row.value, list) else [row.value]
     system = f"{SYSTEM_FINDING}:{row.code}"
     return [
@@ -103,11 +104,10 @@ def _questionnaire_response(report: Report, patient: str) -> dict[str, Any]:
         for row in group.rows:
             if row.state == "not_asked":
                 continue
-            item: dict[str, Any] = {
-                "linkId": row.code,
-                "text": row.question,
-                "answer": _answers(row),
-            }
+            item: dict[str, Any] = {"linkId": row.code, "text": row.question}
+            answers = _answers(row)
+            if answers:  # an empty free text has none
+                item["answer"] = answers
             if row.words:
                 item["extension"] = [{"url": EXT_OWN_WORDS, "valueString": row.words}]
             items.append(item)
@@ -234,6 +234,21 @@ def _clinical_impression(
     return {key: value for key, value in resource.items() if value not in ([], None)}
 
 
+#: Whitespace FHIR strings may not hold (only space, tab, CR and LF are allowed).
+_ODD_SPACE = re.compile(r"[^\S \r\n\t]")
+
+
+def _clean(value: Any) -> Any:
+    """Replace whitespace FHIR does not allow (e.g. U+0085, U+2028) by spaces, everywhere."""
+    if isinstance(value, str):
+        return _ODD_SPACE.sub(" ", value)
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
+
+
 def bundle(summary: Mapping[str, Any]) -> dict[str, Any]:
     """Build the Bundle for a summary, validate it with fhir.resources, return it as JSON data.
 
@@ -271,7 +286,7 @@ def bundle(summary: Mapping[str, Any]) -> dict[str, Any]:
         "timestamp": datetime.now(timezone.utc).isoformat(),
         "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
     }
-    validated = Bundle.parse_obj(data)
+    validated = Bundle.parse_obj(_clean(data))
     result: dict[str, Any] = json.loads(validated.json())
     return result
 

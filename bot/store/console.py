@@ -6,6 +6,7 @@ Both are paged and filtered in SQL, so the pages stay fast with many interviews.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import Session
@@ -75,8 +76,7 @@ def queue(
         .offset(offset)
     )
     rows = [QueueRow(conv, int(count or 0)) for conv, count in session.execute(query)]
-    total = session.execute(select(func.count()).select_from(Conversation).where(where)).scalar()
-    return rows, Page(int(total or 0), offset, limit)
+    return rows, _page(session, Conversation, where, offset, limit)
 
 
 def audit_log(
@@ -105,8 +105,13 @@ def audit_log(
         .offset(offset)
     )
     entries = list(session.execute(query).scalars())
-    total = session.execute(select(func.count()).select_from(AuditEntry).where(where)).scalar()
-    return entries, Page(int(total or 0), offset, limit)
+    return entries, _page(session, AuditEntry, where, offset, limit)
+
+
+def _page(session: Session, model: Any, where: Any, offset: int, limit: int) -> Page:
+    """The page bounds with the number of ``model`` rows matching ``where``."""
+    total = session.execute(select(func.count()).select_from(model).where(where)).scalar()
+    return Page(int(total or 0), offset, limit)
 
 
 def audit_actions(session: Session) -> list[str]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from console_app import RED_FLAG_ANSWERS, Console, require_tool, seed
 from fhir.resources.bundle import Bundle
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import summary, workup
@@ -211,6 +211,11 @@ def scratch_db(tmp_path_factory: pytest.TempPathFactory) -> Any:
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(answers=ANSWERS, labs=LAB_VALUES, complete=st.booleans())
+@example(  # found by this test: FHIR strings allow only space, tab, CR and LF as whitespace
+    answers={"age": ("unknown", "\x85"), "free_text_story": ("", "\u2028 🙂 <b>")},
+    labs={"ana": "positive"},
+    complete=False,
+)
 def test_any_interview_exports_valid_fhir_and_a_pdf(
     scratch_db: Database, answers: dict[str, tuple[Any, str]], labs: dict[str, str], complete: bool
 ) -> None:

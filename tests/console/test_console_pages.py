@@ -225,25 +225,14 @@ def test_transcript_from_rasas_tracker_store(console: Console, cid: str) -> None
     """Rasa's own SQL tracker store writes the events; the page shows user and bot texts."""
     import asyncio
 
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from sqlalchemy.engine import make_url
+
+    from bot.rasa_stores import CalxSQLTrackerStore  # the tracker store endpoints.yml uses
 
     seed(console.db, cid)
-    url = make_url(console.db.url)
-    if url.get_backend_name() == "sqlite":
-        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=url.database)
-    else:
-        store = SQLTrackerStore(
-            Domain.empty(),
-            dialect="postgresql",
-            host=url.host,
-            port=url.port,
-            db=url.database,
-            username=url.username,
-        )
+    store = CalxSQLTrackerStore(Domain.empty(), host=console.db.url)
     events = [
         UserUttered("hello"),
         ActionExecuted("utter_greet"),

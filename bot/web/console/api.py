@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 
-from bot.export import FORMATS, filename
+from bot.export import FORMATS
 from bot.web.api import Caller
-from bot.web.console.exporting import export_conversation
+from bot.web.console.exporting import download, export_conversation
 
 router = APIRouter(prefix="/api")
 
@@ -39,10 +39,4 @@ def export(
     )
     if body is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no conversation with this id")
-    return Response(
-        body,
-        media_type=FORMATS[export_format],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename(sender, export_format)}"'
-        },
-    )
+    return download(body, sender, export_format)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from bot import summary as summary_service
-from bot.export import render
+from bot.export import FORMATS, filename, render
 from bot.store import crud
 from bot.store.db import Database
 from bot.store.models import ID_LENGTH
@@ -48,3 +49,13 @@ def export_conversation(
         detail = {"format": export_format, "via": via, "status": data["status"]}
         crud.audit(session, actor, "exported", conversation_id, detail)
     return body
+
+
+def download(body: bytes, conversation_id: str, export_format: str) -> Response:
+    """An export as a file download (``Content-Disposition: attachment``)."""
+    name = filename(conversation_id, export_format)
+    return Response(
+        body,
+        media_type=FORMATS[export_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot import summary as summary_service
 from bot import workup
 from bot.console.passwords import hash_password, needs_rehash, verify_password
-from bot.export import FORMATS, filename
+from bot.export import FORMATS
 from bot.export.report import STATUS_LABELS, CauseRow, Changes, build_report, causes, compare
 from bot.knowledge import get_dictionary
 from bot.store import console as console_store
@@ -36,7 +36,7 @@ from bot.web.console.auth import (
     database_of,
     settings_of,
 )
-from bot.web.console.exporting import export_conversation, read_summary
+from bot.web.console.exporting import download, export_conversation, read_summary
 from bot.web.console.routing import ConsoleRoute, safe_next
 from bot.web.console.templating import cid_path, render
 from bot.web.console.transcript import read_transcript
@@ -349,11 +349,7 @@ def export(request: Request, export_format: str, cid: str, user: User) -> Respon
     )
     if body is None:
         raise PageNotFound()
-    return Response(
-        body,
-        media_type=FORMATS[export_format],
-        headers={"Content-Disposition": f'attachment; filename="{filename(cid, export_format)}"'},
-    )
+    return download(body, cid, export_format)
 
 
 # -- the audit log (admins only) ---------------------------------------------------------------
