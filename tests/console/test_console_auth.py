@@ -265,3 +265,13 @@ def test_the_stylesheet_is_public_and_holds_no_data(console: Console) -> None:
     with console.client() as client:
         response = client.get("/static/console/console.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def test_logging_in_again_ends_the_previous_session(console: Console) -> None:
+    name, password = console.accounts["clinician"]
+    with console.logged_in() as client:
+        first = dict(client.cookies)
+        assert console.login_response(client, name, password).status_code == 303
+        assert client.get("/").status_code == 200  # the new session works
+    with httpx.Client(base_url=console.base_url, cookies=first) as replay:
+        assert _login_redirect(replay.get("/"))

@@ -104,8 +104,13 @@ def login_form(request: Request, next: str = "/") -> Response:
     return _login_page(request, next_url=safe_next(next))
 
 
-def _log_in(database: Database, username: str, password: str) -> tuple[str, str | None]:
-    """Check a password; return (``ok``, session token), (``locked``, None) or (``wrong``, None)."""
+def _log_in(
+    database: Database, username: str, password: str, old_token: str | None
+) -> tuple[str, str | None]:
+    """Check a password; return (``ok``, session token), (``locked``, None) or (``wrong``, None).
+
+    A successful login ends the browser's previous session, if it had one.
+    """
     with database.session() as session:
         user = users.get_user(session, username) if username else None
         if user is not None and users.is_locked(user):
@@ -124,6 +129,8 @@ def _log_in(database: Database, username: str, password: str) -> tuple[str, str 
         if needs_rehash(user.password_hash):
             users.rehash_password(session, user, hash_password(password))
         users.purge_expired_sessions(session)
+        if old_token:
+            users.end_session(session, old_token)
         token, _ = users.create_session(session, user, lifetime=auth.SESSION_LIFETIME)
         return "ok", token
 
@@ -142,7 +149,8 @@ def log_in(
         return _login_page(
             request, next_url=next_url, error=message, username=username, status_code=403
         )
-    outcome, token = _log_in(database_of(request), username, fields.get("password", ""))
+    old_token = request.cookies.get(auth.session_cookie(settings))
+    outcome, token = _log_in(database_of(request), username, fields.get("password", ""), old_token)
     if outcome == "ok" and token is not None:
         response = _redirect(next_url)
         auth.set_cookie(response, settings, auth.session_cookie(settings), token)
