@@ -75,6 +75,7 @@ NO_LEAD_RE = re.compile(
         r"-ve\b|-\s*$|n\s*$|n/a\b|na\s*$|denie[sd]\b|deny\b|absent\b|nothing\b|nobody\b",
         r"no\s*one\b|\U0001f44e",
         r"(?:all\s+)?normal\b|unremarkable\b|wnl\b|nad\b|within\s+normal\s+limits\b",
+        r"asymptomatic\b",
         rf"not\s+{_NOT_WHAT}\b",
         r"(?:i\s+)?(?:don't|do\s+not|dont)\s+(?:think|believe)\s+so\b",
         rf"(?:i\s+)?(?:doubt\s+it|{_NEGATED_VERB})\b",

@@ -127,7 +127,16 @@ _MALE = (
 _SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x|prefer\s+not\s+to\s+say|neither"
 
 
+_ASSIGNED = re.compile(
+    r"\b(?:assigned|born|registered)\s+(?P<sex>male|female)\b|\b(?P<ab>amab|afab)\b"
+)
+
+
 def _sex(text: str) -> str | None:
+    assigned = _ASSIGNED.search(text)
+    if assigned:
+        word = assigned.group("sex") or ("male" if assigned.group("ab") == "amab" else "female")
+        return "male" if word == "male" else "female"
     if re.search(rf"^\s*(?:{_SEX_OTHER})\b", text):
         return "other"
     female = re.search(rf"\b(?:{_FEMALE})\b", text) is not None

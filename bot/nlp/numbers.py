@@ -131,7 +131,7 @@ _BIRTH_RE = re.compile(
     r"\bsince\s+(?:s?he|i|they)\s+(?:was|were)\s+(?:a\s+)?(?:tiny\s+)?(?:baby|newborn|infant)\b|"
     r"\bwhen\s+(?:s?he|i|they)\s+(?:was|were)\s+(?:a\s+)?(?:tiny\s+)?(?:baby|newborn|infant)\b|"
     r"\b(?:as|since)\s+(?:a|an)\s+(?:baby|newborn|infant)\b|\bafter\s+(?:s?he|i|they)\s+(?:was|were)\s+born\b|"
-    r"\bsoon\s+after\s+birth\b|\bin\s+infancy\b|\bcongenital\b"
+    r"\bsoon\s+after\s+birth\b|\b(?:in|since|from)\s+infancy\b|\bcongenital\b"
 )
 _AT_AGE_RE = re.compile(
     rf"(?:\b(?:at|aged?|when\s+(?:i|s?he|they)\s+(?:was|were)|since\s+(?:i|s?he|they)\s+(?:was|were)|"
