@@ -2,7 +2,7 @@
 # Copy the browser files Calx uses out of node_modules/ into plain static files.
 # Run `npm ci` first (scripts/ci-system-deps.sh does both). Idempotent.
 #   node_modules/axe-core/axe.min.js -> tests/browser/vendor/axe.min.js  (accessibility scan)
-#   node_modules/socket.io-client/dist/socket.io.min.js -> bot/web/widget/vendor/  (the widget;
+#   node_modules/socket.io-client/dist/socket.io.min.js -> bot/web/widget/static/vendor/  (the widget;
 #     committed, so `make run` needs no npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ copy() {  # copy SRC DEST: only when DEST is missing or differs
 }
 
 copy node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
-copy node_modules/socket.io-client/dist/socket.io.min.js bot/web/widget/vendor/socket.io.min.js
+copy node_modules/socket.io-client/dist/socket.io.min.js bot/web/widget/static/vendor/socket.io.min.js

@@ -28,8 +28,8 @@ from bot.knowledge import UNKNOWN, get_dictionary
 REQUESTED_SLOT = "requested_slot"
 #: Most messages replayed on resume (the latest ones).
 MAX_TRANSCRIPT = 300
-YES = {"value": "yes", "label": "Yes", "payload": "yes"}
-NO = {"value": "no", "label": "No", "payload": "no"}
+YES = {"value": "yes", "label": "Yes", "payload": "Yes"}
+NO = {"value": "no", "label": "No", "payload": "No"}
 DONT_KNOW = {"value": UNKNOWN, "label": "I don't know", "payload": "I don't know"}
 NOTHING_TO_ADD = {"value": "", "label": "Nothing to add", "payload": "Nothing to add"}
 RESPONDENTS = (

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from bot.settings import Settings, get_settings
 from bot.store.db import Database
-from bot.web import api, console
+from bot.web import api, console, portal
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 
 
@@ -45,6 +45,7 @@ def create_app(
     app.state.db = database
     app.include_router(api.router)
     console.install(app)  # pages on /, /static/, GET /api/conversations/{sender}/export
+    portal.install(app)  # the patient-portal demo page /portal and the widget's files /widget/
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.server import configure_cors
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Sanic
@@ -80,14 +82,23 @@ class ScriptedAgent:
         await self.tracker_store.save(tracker)
 
     def tracker(self, sender_id: str) -> Any:
-        return asyncio.run(self.tracker_store.retrieve(sender_id))
+        """The tracker (read in a thread of its own: the caller may run an event loop)."""
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self.tracker_store.retrieve(sender_id)).result()
 
 
 @contextmanager
-def serve_channels(channels: list[InputChannel], agent: Any) -> Iterator[str]:
-    """Serve ``channels`` (under ``/webhooks/``) on a real Sanic server; yield its base URL."""
+def serve_channels(
+    channels: list[InputChannel], agent: Any, cors: str | None = None
+) -> Iterator[str]:
+    """Serve ``channels`` (under ``/webhooks/``) on a real Sanic server; yield its base URL.
+
+    ``cors`` sets the allowed origins as ``rasa run --cors`` does.
+    """
     Sanic.test_mode = True  # Sanic's start-up "touch-up" can run only once per process otherwise
     app = Sanic(f"calx_channels_{uuid.uuid4().hex[:8]}")
+    if cors is not None:
+        configure_cors(app, cors)
     register(channels, app, route="/webhooks/")
     app.ctx.agent = agent
     port = free_port()

@@ -1,0 +1,431 @@
+/*!
+ * Calx chat widget: embeds the Calx history-taking chat in any page.
+ *
+ *   <script src="https://calx.example/widget/calx-widget.js" defer></script>
+ *
+ * Optional configuration (any of): a JSON block named by data-config, data-* attributes
+ * on the script tag (data-server-url, data-title, data-open), or window.CalxWidgetConfig:
+ *   { serverUrl, socketPath, title, open, container, storage: "session" | "local",
+ *     lang, privacyUrl, urgentLinks: [{label, href}],
+ *     colors: {primary, primaryText, background, text, botBubble, botText, urgent},
+ *     strings: {...any key of STRINGS below} }
+ * The stylesheet and socket.io-client are loaded from next to this file: nothing comes
+ * from the internet. The widget talks to the Rasa server's socket.io channel (Calx's
+ * bot.channels.socketio) and keeps the session id in sessionStorage, so a reload resumes.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var BASE = script && script.src ? script.src.replace(/[^/]*(\?.*)?$/, "") : "/widget/";
+
+  var STRINGS = {
+    launcher: "Questions about skin lumps",
+    title: "Calx",
+    subtitle: "Questions for your care team",
+    close: "Close chat",
+    startOver: "Start over",
+    startOverConfirm: "Clear your answers and start again?",
+    startOverYes: "Yes, start over",
+    cancel: "Cancel",
+    inputLabel: "Your answer",
+    placeholder: "Type your answer…",
+    send: "Send",
+    sendChecked: "Send selected",
+    chooseOneOrMore: "Choose one or more, then send. You can also type.",
+    typing: "Calx is typing…",
+    you: "You",
+    bot: "Calx",
+    progress: "About {n} questions left",
+    progressOne: "About 1 question left",
+    privacy: "Your answers are stored for your care team only. This chat does not give a diagnosis.",
+    privacyLink: "Privacy notice",
+    urgentTitle: "Please get help now",
+    urgentDefault: "If this is an emergency, call your local emergency number.",
+    finished: "The questions are finished. Thank you.",
+    connecting: "Connecting…",
+    offline: "Connection lost. Trying again…",
+    log: "Conversation",
+    answers: "Quick answers"
+  };
+
+  function readConfig() {
+    var config = {};
+    var fromWindow = window.CalxWidgetConfig;
+    var id = script && script.getAttribute("data-config");
+    var block = id && document.getElementById(id);
+    if (block) {
+      try { config = JSON.parse(block.textContent || "{}"); } catch (e) { config = {}; }
+    }
+    if (fromWindow && typeof fromWindow === "object") {
+      for (var key in fromWindow) { config[key] = fromWindow[key]; }
+    }
+    if (script) {
+      if (script.getAttribute("data-server-url")) { config.serverUrl = script.getAttribute("data-server-url"); }
+      if (script.getAttribute("data-title")) { config.title = script.getAttribute("data-title"); }
+      if (script.getAttribute("data-open") === "true") { config.open = true; }
+    }
+    return config;
+  }
+
+  var config = readConfig();
+  var strings = {};
+  Object.keys(STRINGS).forEach(function (k) { strings[k] = STRINGS[k]; });
+  if (config.title) { strings.launcher = config.title; }
+  if (config.strings) { Object.keys(config.strings).forEach(function (k) { strings[k] = String(config.strings[k]); }); }
+  var serverUrl = (config.serverUrl || window.location.protocol + "//" + window.location.hostname + ":5005").replace(/\/$/, "");
+  var store = config.storage === "local" ? window.localStorage : window.sessionStorage;
+  var KEY = "calx-session:" + serverUrl;
+  var OPEN_KEY = "calx-open:" + serverUrl;
+
+  function safeHref(href) {
+    return /^(https?:|tel:|mailto:|\/|#)/i.test(String(href || "")) ? String(href) : null;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) { return; }
+      if (name === "text") { node.textContent = value; }
+      else if (name === "class") { node.className = value; }
+      else { node.setAttribute(name, value === true ? "" : String(value)); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  function loadCss() {
+    if (document.querySelector("link[data-calx-widget]")) { return; }
+    var link = el("link", { rel: "stylesheet", href: BASE + "calx-widget.css", "data-calx-widget": "" });
+    document.head.appendChild(link);
+  }
+
+  function loadSocketIo(done) {
+    if (window.io) { done(); return; }
+    var tag = el("script", { src: BASE + "vendor/socket.io.min.js" });
+    tag.onload = done;
+    document.head.appendChild(tag);
+  }
+
+  function applyColors(root) {
+    var colors = config.colors || {};
+    var map = { primary: "--calx-primary", primaryText: "--calx-primary-text", background: "--calx-bg",
+      text: "--calx-text", botBubble: "--calx-bot-bg", botText: "--calx-bot-text", urgent: "--calx-urgent" };
+    Object.keys(map).forEach(function (k) {
+      if (colors[k] && /^#[0-9a-f]{3,8}$|^rgb/i.test(colors[k])) { root.style.setProperty(map[k], colors[k]); }
+    });
+  }
+
+  // -- the DOM ----------------------------------------------------------------------------------
+
+  var ui = {};
+
+  function build() {
+    var inline = config.container && document.querySelector(config.container);
+    var root = el("div", { class: "calx-widget" + (inline ? " calx-inline" : " calx-floating"), lang: config.lang || null });
+    applyColors(root);
+    ui.root = root;
+
+    ui.launcher = inline ? null : el("button", {
+      type: "button", class: "calx-launcher", "aria-expanded": "false", "aria-controls": "calx-panel", text: strings.launcher
+    });
+
+    ui.progress = el("p", { class: "calx-progress", hidden: true });
+    ui.startOver = el("button", { type: "button", class: "calx-link-button", text: strings.startOver });
+    ui.close = inline ? null : el("button", { type: "button", class: "calx-close", "aria-label": strings.close, text: "×" });
+    var header = el("div", { class: "calx-header" }, [
+      el("div", { class: "calx-heading" }, [
+        el("h2", { class: "calx-title", id: "calx-title", text: strings.title }),
+        el("p", { class: "calx-subtitle", text: strings.subtitle })
+      ]),
+      el("div", { class: "calx-header-actions" }, [ui.startOver, ui.close])
+    ]);
+
+    var privacyChildren = [document.createTextNode(strings.privacy + " ")];
+    var privacyHref = safeHref(config.privacyUrl);
+    if (privacyHref) { privacyChildren.push(el("a", { href: privacyHref, text: strings.privacyLink })); }
+    ui.privacy = el("p", { class: "calx-privacy" }, privacyChildren);
+
+    ui.confirm = el("div", { class: "calx-confirm", hidden: true, role: "group", "aria-label": strings.startOver }, [
+      el("p", { text: strings.startOverConfirm }),
+      el("button", { type: "button", class: "calx-option calx-danger", "data-action": "start-over", text: strings.startOverYes }),
+      el("button", { type: "button", class: "calx-option", "data-action": "cancel", text: strings.cancel })
+    ]);
+
+    ui.urgent = el("div", { class: "calx-urgent", role: "alert", tabindex: "0", hidden: true });
+    ui.log = el("div", { class: "calx-log", role: "log", "aria-live": "polite", "aria-label": strings.log, tabindex: "0" });
+    ui.typing = el("p", { class: "calx-typing", role: "status" });
+    ui.status = el("p", { class: "calx-status", role: "status" });
+    ui.options = el("div", { class: "calx-options", role: "group", "aria-label": strings.answers, hidden: true });
+
+    ui.input = el("textarea", { id: "calx-input", class: "calx-input", rows: "1", placeholder: strings.placeholder, autocomplete: "off" });
+    ui.send = el("button", { type: "submit", class: "calx-send", text: strings.send });
+    ui.form = el("form", { class: "calx-form" }, [
+      el("label", { for: "calx-input", class: "calx-visually-hidden", text: strings.inputLabel }),
+      ui.input, ui.send
+    ]);
+
+    ui.panel = el("div", {
+      id: "calx-panel", class: "calx-panel", role: "region", "aria-labelledby": "calx-title", hidden: inline ? null : true
+    }, [header, ui.progress, ui.confirm, ui.urgent, ui.log, ui.typing, ui.status, ui.options, ui.form, ui.privacy]);
+
+    if (ui.launcher) { root.appendChild(ui.launcher); }
+    root.appendChild(ui.panel);
+    (inline || document.body).appendChild(root);
+    wire(!!inline);
+  }
+
+  function wire(inline) {
+    if (ui.launcher) {
+      ui.launcher.addEventListener("click", function () { setOpen(ui.panel.hidden, true); });
+    }
+    if (ui.close) { ui.close.addEventListener("click", function () { setOpen(false, true); }); }
+    ui.panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !inline) { setOpen(false, true); }
+    });
+    ui.startOver.addEventListener("click", function () {
+      ui.confirm.hidden = false;
+      ui.confirm.querySelector("[data-action=cancel]").focus();
+    });
+    ui.confirm.addEventListener("click", function (event) {
+      var action = event.target && event.target.getAttribute("data-action");
+      if (!action) { return; }
+      ui.confirm.hidden = true;
+      if (action === "start-over") { sendText(strings.startOver); }
+      ui.input.focus();
+    });
+    ui.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = ui.input.value.trim();
+      if (!text) { return; }
+      ui.input.value = "";
+      autosize();
+      sendText(text);
+    });
+    ui.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        ui.form.requestSubmit ? ui.form.requestSubmit() : ui.send.click();
+      }
+    });
+    ui.input.addEventListener("input", autosize);
+  }
+
+  function autosize() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight, 160) + "px";
+  }
+
+  function setOpen(open, moveFocus) {
+    if (!ui.launcher) { return; }
+    ui.panel.hidden = !open;
+    ui.launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    ui.root.classList.toggle("calx-open", open);
+    try { store.setItem(OPEN_KEY, open ? "1" : "0"); } catch (e) { /* storage may be off */ }
+    if (open) { connect(); }
+    if (moveFocus) { (open ? ui.input : ui.launcher).focus(); }
+  }
+
+  // -- messages ---------------------------------------------------------------------------------
+
+  function addMessage(from, text) {
+    var item = el("div", { class: "calx-message calx-" + from }, [
+      el("span", { class: "calx-visually-hidden", text: (from === "user" ? strings.you : strings.bot) + ": " }),
+      el("span", { class: "calx-bubble", text: text })
+    ]);
+    ui.log.appendChild(item);
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function setTyping(on) {
+    ui.typing.textContent = on ? strings.typing : "";
+    ui.typing.classList.toggle("calx-active", !!on);
+  }
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
+
+  function focusWasIn(node) {
+    return node.contains(document.activeElement);
+  }
+
+  function clearOptions() {
+    var hadFocus = focusWasIn(ui.options);
+    ui.options.textContent = "";
+    ui.options.hidden = true;
+    if (hadFocus) { ui.input.focus(); }
+  }
+
+  function optionButton(label, payload) {
+    var button = el("button", { type: "button", class: "calx-option", text: label });
+    button.addEventListener("click", function () { sendText(payload); });
+    return button;
+  }
+
+  function showChoices(options) {
+    var hadFocus = focusWasIn(ui.options);
+    ui.options.textContent = "";
+    options.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
+    ui.options.hidden = options.length === 0;
+    if (hadFocus && ui.options.firstChild) { ui.options.firstChild.focus(); }
+  }
+
+  function showMulti(options) {
+    var hadFocus = focusWasIn(ui.options);
+    ui.options.textContent = "";
+    var boxes = options.filter(function (o) { return o.value !== "unknown"; });
+    var others = options.filter(function (o) { return o.value === "unknown"; });
+    var fieldset = el("fieldset", { class: "calx-multi" }, [el("legend", { text: strings.chooseOneOrMore })]);
+    boxes.forEach(function (o, i) {
+      var id = "calx-choice-" + i;
+      fieldset.appendChild(el("div", { class: "calx-check" }, [
+        el("input", { type: "checkbox", id: id, value: o.payload }),
+        el("label", { for: id, text: o.label })
+      ]));
+    });
+    var send = el("button", { type: "button", class: "calx-option calx-primary", text: strings.sendChecked });
+    send.addEventListener("click", function () {
+      var checked = Array.prototype.slice.call(fieldset.querySelectorAll("input:checked"));
+      if (!checked.length) { fieldset.querySelector("input").focus(); return; }
+      sendText(checked.map(function (c) { return c.value; }).join(", "));
+    });
+    ui.options.appendChild(fieldset);
+    ui.options.appendChild(send);
+    others.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
+    ui.options.hidden = false;
+    if (hadFocus) { fieldset.querySelector("input").focus(); }
+  }
+
+  function showUrgent(flags) {
+    ui.urgent.textContent = "";
+    if (!flags || !flags.length) { ui.urgent.hidden = true; return; }
+    ui.urgent.appendChild(el("h3", { text: strings.urgentTitle }));
+    // the links first: in a small window they must not scroll out of sight
+    var links = (config.urgentLinks || []).filter(function (l) { return safeHref(l.href); });
+    if (links.length) {
+      var list = el("ul", {});
+      links.forEach(function (l) {
+        list.appendChild(el("li", {}, [el("a", { href: safeHref(l.href), class: "calx-urgent-link", text: l.label })]));
+      });
+      ui.urgent.appendChild(list);
+    } else {
+      ui.urgent.appendChild(el("p", { text: strings.urgentDefault }));
+    }
+    flags.forEach(function (f) { ui.urgent.appendChild(el("p", { class: "calx-urgent-advice", text: f.advice })); });
+    ui.urgent.hidden = false;
+  }
+
+  function showProgress(left) {
+    if (typeof left !== "number" || left < 1) { ui.progress.hidden = true; return; }
+    ui.progress.textContent = left === 1 ? strings.progressOne : format(strings.progress, { n: left });
+    ui.progress.hidden = false;
+  }
+
+  // -- the conversation -------------------------------------------------------------------------
+
+  var socket = null;
+  var sessionId = null;
+  var pendingButtons = null;
+  var started = false;
+
+  function storedSession() {
+    try { return store.getItem(KEY); } catch (e) { return null; }
+  }
+
+  function connect() {
+    if (socket) { return; }
+    ui.status.textContent = strings.connecting;
+    loadSocketIo(function () {
+      socket = window.io(serverUrl, { path: config.socketPath || "/socket.io", transports: ["polling", "websocket"] });
+      socket.on("connect", function () {
+        ui.status.textContent = "";
+        socket.emit("session_request", { session_id: sessionId || storedSession() });
+      });
+      socket.on("disconnect", function () { ui.status.textContent = strings.offline; });
+      socket.on("session_confirm", onSession);
+      socket.on("bot_uttered", onBotMessage);
+      socket.on("calx_state", onState);
+    });
+  }
+
+  function onSession(id) {
+    var previous = sessionId || storedSession();
+    sessionId = String(id);
+    try { store.setItem(KEY, sessionId); } catch (e) { /* storage may be off */ }
+    if (previous === sessionId) {
+      socket.emit("calx_resume", {});
+    } else {
+      ui.log.textContent = "";
+      begin();
+    }
+  }
+
+  function begin() {
+    started = true;
+    setTyping(true);
+    socket.emit("user_uttered", { message: "hello", session_id: sessionId, metadata: { calx: { hidden: true, lang: config.lang } } });
+  }
+
+  function sendText(text) {
+    if (!socket || !sessionId) { return; }
+    addMessage("user", text);  // what is sent is what is shown (and what a reload shows)
+    clearOptions();
+    pendingButtons = null;
+    setTyping(true);
+    socket.emit("user_uttered", { message: text, session_id: sessionId, metadata: { calx: { lang: config.lang } } });
+  }
+
+  function onBotMessage(message) {
+    if (!message) { return; }
+    if (message.text) { addMessage("bot", String(message.text)); }
+    var buttons = message.quick_replies || message.buttons;
+    if (buttons && buttons.length) {
+      pendingButtons = buttons.map(function (b) { return { label: String(b.title), payload: String(b.payload) }; });
+    }
+  }
+
+  function onState(state) {
+    if (!state) { return; }
+    if (state.transcript) {
+      ui.log.textContent = "";
+      state.transcript.forEach(function (line) { addMessage(line.from === "user" ? "user" : "bot", line.text); });
+      if (!state.transcript.length && !started) { begin(); return; }
+    }
+    setTyping(false);
+    showProgress(state.questions_left);
+    showUrgent(state.red_flags);
+    var input = state.input;
+    if (pendingButtons) {
+      showChoices(pendingButtons);
+    } else if (input && input.kind === "multi") {
+      showMulti(input.options);
+    } else if (input && input.options && input.options.length) {
+      showChoices(input.options);
+    } else {
+      clearOptions();
+    }
+    pendingButtons = null;
+    ui.input.setAttribute("inputmode", input && input.kind === "number" ? "numeric" : "text");
+    if (state.finished) { ui.status.textContent = strings.finished; } else { ui.status.textContent = ""; }
+    ui.log.scrollTop = ui.log.scrollHeight;  // the answers area may have changed size
+  }
+
+  function init() {
+    loadCss();
+    build();
+    var reopen = false;
+    try { reopen = store.getItem(OPEN_KEY) === "1"; } catch (e) { reopen = false; }
+    if (!ui.launcher) { connect(); }
+    else if (config.open || reopen) { setOpen(true, false); }
+  }
+
+  window.CalxWidget = {
+    open: function () { setOpen(true, true); },
+    close: function () { setOpen(false, true); },
+    session: function () { return sessionId; }
+  };
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

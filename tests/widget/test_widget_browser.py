@@ -1,0 +1,188 @@
+"""The widget in Chromium on the web app's /portal, against the socket.io channel (scripted).
+
+The web app serves /portal and the widget's files; the Rasa side is Calx's socket.io
+channel on a real Sanic server with a scripted interview. Buttons, checkboxes, typed
+answers, reload and resume, urgent care, start over, keyboard use, axe-core, screenshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import ARTIFACTS, axe_scan
+from harness import ScriptedAgent, interview_domain, serve_channels
+from scripted_interview import ScriptedInterview
+from webapp_server import make_settings, serve
+from widget_page import WidgetPage
+
+from bot.channels.socketio import CalxSocketIOInput
+from bot.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass
+class Site:
+    portal: str
+    agent: ScriptedAgent
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    agent = ScriptedAgent(ScriptedInterview(), domain=interview_domain())
+    with serve_channels([CalxSocketIOInput()], agent, cors="*") as rasa_url:
+        db = tmp_path_factory.mktemp("widget") / "calx.db"
+        settings = make_settings(f"sqlite:///{db}", widget_server_url=rasa_url)
+        with serve(create_app(settings)) as web_url:
+            yield Site(f"{web_url}/portal", agent)
+
+
+@pytest.fixture
+def widget(site: Site, context: Any) -> WidgetPage:
+    page = context.new_page()
+    page.set_viewport_size(DESKTOP)
+    page.goto(site.portal)
+    return WidgetPage(page)
+
+
+def viewport_screenshot(page: Any, name: str) -> Path:
+    """What the person sees (the chat is fixed to the screen), saved under tests/artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def slots_of(site: Site, widget: WidgetPage) -> dict[str, Any]:
+    return dict(site.agent.tracker(widget.session()).current_slot_values())
+
+
+def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
+    site: Site, widget: WidgetPage
+) -> None:
+    widget.open()
+    assert "Do you agree" in widget.last_bot()
+    assert widget.options() == ["Yes", "No"]
+    assert "hello" not in widget.texts("user")  # the automatic first message is not shown
+    widget.choose("Yes")
+    assert widget.options() == [
+        "I'm the patient",
+        "I'm answering for someone else",
+        "I'm a clinician",
+    ]
+    widget.choose("I'm the patient")
+    assert widget.options() == ["Yes", "No", "I don't know"]
+    assert widget.progress() is not None and widget.progress().startswith("About ")
+    widget.type("yes, they go white in the cold")
+    assert "fingers" in widget.checkboxes()
+    widget.check("fingers", "elbows")
+    assert widget.texts("user")[-1] == "fingers, elbows"
+    session = widget.session()
+    before = widget.texts("bot")
+
+    widget.reload()  # mid-way: the same conversation comes back
+    assert widget.session() == session
+    assert widget.texts("bot") == before
+    assert widget.texts("user") == [
+        "Yes",
+        "I'm the patient",
+        "yes, they go white in the cold",
+        "fingers, elbows",
+    ]
+    assert widget.options() == ["Yes", "No", "I don't know"]
+
+    widget.choose("Yes")  # redness, pus: a red flag
+    urgent = widget.urgent()
+    assert urgent.is_visible()
+    assert urgent.get_attribute("role") == "alert"
+    assert urgent.get_by_role("link", name="Same-day advice: NHS 111").get_attribute("href") == (
+        "https://111.nhs.uk/"
+    )
+    widget.type("45")
+    widget.choose("Yes")
+    assert widget.page.locator(".calx-status").inner_text() == (
+        "The questions are finished. Thank you."
+    )
+    assert widget.options() == []
+    slots = slots_of(site, widget)
+    assert {k: slots[k] for k in ("raynaud", "lesion_locations", "lesion_infection_signs")} == {
+        "raynaud": "yes",
+        "lesion_locations": ["fingers", "elbows"],
+        "lesion_infection_signs": "yes",
+    }
+    assert slots["age"] == 45
+
+
+def test_start_over_asks_first_and_sends_start_over(site: Site, widget: WidgetPage) -> None:
+    widget.open()
+    widget.choose("Yes")
+    widget.page.get_by_role("button", name="Start over").click()
+    confirm = widget.page.get_by_role("group", name="Start over")
+    assert confirm.is_visible()
+    confirm.get_by_role("button", name="Cancel").click()
+    assert not confirm.is_visible()
+    assert widget.texts("user") == ["Yes"]
+    widget.page.get_by_role("button", name="Start over").click()
+    before = widget.count("bot")
+    confirm.get_by_role("button", name="Yes, start over").click()
+    widget.wait_turn(before)
+    assert widget.texts("user") == ["Yes", "Start over"]
+    received = [m.text for m in site.agent.received if m.sender_id == widget.session()]
+    assert received[-1] == "Start over"
+
+
+def test_keyboard_only(site: Site, widget: WidgetPage) -> None:
+    page = widget.page
+    launcher = page.get_by_role("button", name="Questions about skin lumps")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    widget.wait_turn(0)
+    assert page.evaluate("document.activeElement.id") == "calx-input"
+    assert page.locator(".calx-launcher").get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Shift+Tab")  # back from the text box to the last answer button
+    assert page.evaluate("document.activeElement.textContent") == "No"
+    page.keyboard.press("Shift+Tab")
+    before = widget.count("bot")
+    page.keyboard.press("Enter")  # "Yes"
+    widget.wait_turn(before)
+    assert widget.texts("user") == ["Yes"]
+    page.keyboard.press("Escape")
+    assert not page.locator("#calx-panel").is_visible()
+    assert page.evaluate("document.activeElement.className") == "calx-launcher"
+    assert launcher.get_attribute("aria-expanded") == "false"
+
+
+def test_log_is_announced_and_labelled(widget: WidgetPage) -> None:
+    widget.open()
+    log = widget.page.get_by_role("log", name="Conversation")
+    assert log.get_attribute("aria-live") == "polite"
+    assert widget.page.get_by_role("region", name="Calx").is_visible()
+    assert widget.page.get_by_role("link", name="Privacy notice").is_visible()
+
+
+@pytest.mark.parametrize(("size", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_no_serious_accessibility_issue_and_screenshots(
+    site: Site, widget: WidgetPage, size: dict[str, int], name: str
+) -> None:
+    widget.page.set_viewport_size(size)
+    widget.open()
+    widget.choose("Yes")
+    widget.choose("I'm the patient")
+    widget.type("yes")
+    shot = viewport_screenshot(widget.page, f"widget-{name}")
+    assert shot.stat().st_size > 10_000
+    assert axe_scan(widget.page, f"widget-{name}") == []
+    widget.check("fingers")
+    widget.choose("Yes")  # the urgent-care box
+    assert axe_scan(widget.page, f"widget-{name}-urgent") == []
+    viewport_screenshot(widget.page, f"widget-{name}-urgent")
+    if name == "phone":
+        box = widget.page.locator("#calx-panel").bounding_box()
+        assert box["width"] == PHONE["width"] and box["height"] == PHONE["height"]

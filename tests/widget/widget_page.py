@@ -1,0 +1,95 @@
+"""Driving the chat widget in a page as a person does: click, check, type, reload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Longest wait for one turn of the bot (the first may load models on a cold server).
+TURN_WAIT_MS = 120_000
+
+
+@dataclass
+class WidgetPage:
+    """A portal page with the Calx widget."""
+
+    page: Any
+
+    @property
+    def widget(self) -> Any:
+        return self.page.locator(".calx-widget")
+
+    def open(self) -> None:
+        """Open the chat with its launcher and wait for the first question."""
+        self.page.get_by_role("button", name="Questions about skin lumps").click()
+        self.wait_turn(0)
+
+    def count(self, who: str) -> int:
+        return int(self.page.locator(f".calx-{who} .calx-bubble").count())
+
+    def texts(self, who: str) -> list[str]:
+        return [str(t) for t in self.page.locator(f".calx-{who} .calx-bubble").all_inner_texts()]
+
+    def last_bot(self) -> str:
+        return self.texts("bot")[-1]
+
+    def wait_turn(self, bots_before: int) -> None:
+        """Wait until the bot has answered (new messages, typing indicator off)."""
+        self.page.wait_for_function(
+            """n => document.querySelectorAll('.calx-bot .calx-bubble').length > n
+                && !document.querySelector('.calx-typing').classList.contains('calx-active')""",
+            arg=bots_before,
+            timeout=TURN_WAIT_MS,
+        )
+
+    def options(self) -> list[str]:
+        return [
+            str(t)
+            for t in self.page.locator(".calx-options > button.calx-option").all_inner_texts()
+        ]
+
+    def checkboxes(self) -> list[str]:
+        return [
+            str(t) for t in self.page.locator(".calx-options .calx-check label").all_inner_texts()
+        ]
+
+    def choose(self, label: str) -> None:
+        """Click a quick-reply button."""
+        before = self.count("bot")
+        self.page.locator(".calx-options > button.calx-option", has_text=label).first.click()
+        self.wait_turn(before)
+
+    def check(self, *labels: str) -> None:
+        """Tick checkboxes and send them."""
+        before = self.count("bot")
+        for label in labels:
+            self.page.locator(".calx-options").get_by_label(label, exact=True).check()
+        self.page.get_by_role("button", name="Send selected").click()
+        self.wait_turn(before)
+
+    def type(self, text: str) -> None:
+        """Type an answer and press Enter."""
+        before = self.count("bot")
+        box = self.page.get_by_label("Your answer")
+        box.fill(text)
+        box.press("Enter")
+        self.wait_turn(before)
+
+    def reload(self) -> None:
+        """Reload the page: the widget reopens on the same conversation."""
+        self.page.reload()
+        self.page.wait_for_function(
+            """() => document.querySelectorAll('.calx-bot .calx-bubble').length > 0
+                && !document.querySelector('.calx-typing').classList.contains('calx-active')""",
+            timeout=TURN_WAIT_MS,
+        )
+
+    def progress(self) -> str | None:
+        locator = self.page.locator(".calx-progress")
+        return str(locator.inner_text()) if locator.is_visible() else None
+
+    def urgent(self) -> Any:
+        return self.page.locator(".calx-urgent")
+
+    def session(self) -> str:
+        return str(self.page.evaluate("window.CalxWidget.session()"))
