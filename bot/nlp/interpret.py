@@ -117,12 +117,15 @@ def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
     return lead
 
 
-_FEMALE = (
-    r"f|fem|female|woman|women|girl|lady|wife|daughter|mother|mum|mom|sister|she|her|"
-    r"granddaughter|niece|aunt|grandmother"
-)
-_MALE = (
-    r"m|male|man|men|boy|gentleman|guy|husband|son|father|dad|brother|he|him|his|grandson|nephew"
+#: Words for the sex, strongest first: sex words, then pronouns for the patient, then the
+#: patient's relation to a proxy ("my daughter").
+_SEX_TIERS = (
+    (r"f|fem|female|woman|women|girl|lady", r"m|male|man|men|boy|gentleman|guy"),
+    (r"she|her|hers|herself", r"he|him|his|himself"),
+    (
+        r"wife|daughter|mother|mum|mom|sister|granddaughter|niece|aunt|grandmother|girlfriend",
+        r"husband|son|father|dad|brother|grandson|nephew|uncle|grandfather|boyfriend",
+    ),
 )
 _SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x|prefer\s+not\s+to\s+say|neither"
 
@@ -139,10 +142,13 @@ def _sex(text: str) -> str | None:
         return "male" if word == "male" else "female"
     if re.search(rf"^\s*(?:{_SEX_OTHER})\b", text):
         return "other"
-    female = re.search(rf"\b(?:{_FEMALE})\b", text) is not None
-    male = re.search(rf"\b(?:{_MALE})\b", text) is not None
-    if female != male:
-        return "female" if female else "male"
+    for female_words, male_words in _SEX_TIERS:
+        female = re.search(rf"\b(?:{female_words})\b", text) is not None
+        male = re.search(rf"\b(?:{male_words})\b", text) is not None
+        if female != male:
+            return "female" if female else "male"
+        if female:
+            return None  # both at the same strength: ask again
     if unknown_marker(text):
         return UNKNOWN
     return None

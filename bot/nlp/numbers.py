@@ -118,7 +118,8 @@ _AGO_RE = re.compile(
     rf"\b(?P<dur>{_DUR})\s*(?:ago|back|before|earlier|previously)\b"
     r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*"
     rf"(?:about|around|roughly|nearly|almost|~)?\s*\b(?P<for>{_DUR})\b"
-    rf"|^\s*(?:about|around|roughly|~)?\s*\b(?P<bare>{_DUR})\s*[.!]*\s*$"
+    rf"|^\s*(?:about|around|roughly|approx\.?|~)?\s*\b(?P<bare>{_DUR})\s*"
+    r"(?:now|or\s+so|ish|maybe|i\s+think|probably|roughly|approx\.?|or\s+more|at\s+least)?[.!]*\s*$"
 )
 _RECENT_RE = re.compile(
     r"\b(?:recent(?:ly)?|new|this\s+year|last\s+(?:few\s+)?(?:weeks?|months?|days?)|"
@@ -134,9 +135,10 @@ _BIRTH_RE = re.compile(
     r"\bsoon\s+after\s+birth\b|\b(?:in|since|from)\s+infancy\b|\bcongenital\b"
 )
 _AT_AGE_RE = re.compile(
-    rf"(?:\b(?:at|aged?|when\s+(?:i|s?he|they)\s+(?:was|were)|since\s+(?:i|s?he|they)\s+(?:was|were)|"
-    rf"since\s+age|from\s+age|around\s+age|about\s+age)\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<n>{NUMBER_RE})\b"
-    r"(?!\s*(?:years?|yrs?|months?|weeks?|days?)\s+ago))"
+    r"\b(?:at|aged?|when\s+(?:i|s?he|they)\s+(?:was|were)|since\s+(?:i|s?he|they)\s+(?:was|were)|"
+    r"(?:since|from|around|about|at)\s+(?:the\s+)?age(?:\s+of)?)\s+"
+    r"(?:about\s+|around\s+|roughly\s+|~)?(?:age\s+)?"
+    rf"(?P<n>{NUMBER_RE})\b(?!\s*(?:years?|yrs?|months?|weeks?|days?)\s+ago)"
 )
 
 
