@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from bot import summary as summary_service
 from bot import workup
 from bot.interview.records import Recorder
 from bot.store import crud
 from bot.store.db import Database
-from bot.store.testing import temporary_database
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    with temporary_database(request.param, directory=tmp_path_factory.mktemp("db")) as database:
-        yield database
-
-
-def test_progress_then_complete_then_reset(db: Database) -> None:
+def test_progress_then_complete_then_reset(backend_db: Database) -> None:
     cid = f"rec-{uuid.uuid4().hex}"
-    recorder = Recorder(db)
+    recorder = Recorder(backend_db)
     recorder.start(cid, channel="rest")
     recorder.start(cid, respondent="proxy")
     flags = workup.check_red_flags({"lesion_infection_signs": "yes"})
@@ -37,7 +23,7 @@ def test_progress_then_complete_then_reset(db: Database) -> None:
         flags,
         respondent="proxy",
     )
-    with db.session() as session:
+    with backend_db.session() as session:
         summary = summary_service.get_summary(session, cid)
     assert summary is not None
     assert summary["status"] == "in_progress"
@@ -55,14 +41,14 @@ def test_progress_then_complete_then_reset(db: Database) -> None:
     assert done["rules_version"]
 
     recorder.reset(cid)
-    with db.session() as session:
+    with backend_db.session() as session:
         assert crud.get_answers(session, cid) == {}
         assert crud.get_red_flags(session, cid) == []
 
 
-def test_nothing_to_store_touches_nothing(db: Database) -> None:
+def test_nothing_to_store_touches_nothing(backend_db: Database) -> None:
     cid = f"rec-{uuid.uuid4().hex}"
-    Recorder(db).answers(cid, {})
-    Recorder(db).reset(cid)  # unknown conversation: nothing to forget
-    with db.session() as session:
+    Recorder(backend_db).answers(cid, {})
+    Recorder(backend_db).reset(cid)  # unknown conversation: nothing to forget
+    with backend_db.session() as session:
         assert crud.get_conversation(session, cid) is None
