@@ -49,6 +49,9 @@ UNKNOWN_RE = re.compile(
         r"^\s*(?:pending|tbc|to\s+be\s+confirmed)\b",
         r"\bmaybe\b|\bperhaps\b|\bpossibly\b|\bmight\s+(?:be|have|do)\b|\bcould\s+be\b",
         r"^\s*(?:it's\s+|it\s+is\s+)?possible\b",
+        # a declined answer is no evidence either way
+        r"\b(?:prefer|rather|i'd\s+rather|want)\s+not\s+(?:to\s+)?(?:say|answer|tell|share)\b",
+        r"\b(?:don't|do\s+not)\s+want\s+to\s+(?:say|answer|tell|share)\b|\bdecline[sd]?\s+to\s+(?:say|answer)\b",
         r"^\s*(?:hmm+|umm*|erm*)?\s*\?+\s*$|^\s*(?:hmm+|umm+|erm+)[\s.!]*$",
     )
 )

@@ -127,7 +127,7 @@ _SEX_TIERS = (
         r"husband|son|father|dad|brother|grandson|nephew|uncle|grandfather|boyfriend",
     ),
 )
-_SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x|prefer\s+not\s+to\s+say|neither"
+_SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x"
 
 
 _ASSIGNED = re.compile(
