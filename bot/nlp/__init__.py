@@ -2,6 +2,13 @@
 
 ``interpret(finding, message, context)`` codes an answer to one question;
 ``extract(message, context)`` finds every finding stated in a free message.
+
+Modules: ``pipeline`` (the spaCy pipeline built from ``spacy.blank("en")`` and the rules in
+``rules/``; saved by ``python -m bot.nlp.build`` under ``var/nlp/calx-<hash>/`` and loaded
+lazily once per process), ``analysis`` (entities with their ConText status), ``answers``
+(yes / no / "I don't know" in their forms), ``numbers`` (ages, relative onset times),
+``interpret`` (the coding rules), ``rasa_component`` (the Rasa NLU component on the same
+pipeline), ``bench`` (``python -m bot.nlp.bench``). Importing this package loads no model.
 """
 
 from bot.nlp.interpret import Interpretation, extract, interpret
