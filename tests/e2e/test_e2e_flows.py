@@ -3,6 +3,7 @@ a clinician's shorthand, consent declined, start over, and the end."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -122,3 +123,30 @@ def test_start_over_clears_the_answers(calx: Calx) -> None:
     assert calx.requested(sender) == "respondent"
     summary = calx.summary(sender)
     assert summary is not None and summary["findings"] == {}
+
+
+def test_the_socketio_channel_of_the_widget_starts_and_keeps_a_session(calx: Calx) -> None:
+    import socketio  # the polling transport: see the stack notes
+
+    session = uuid.uuid4().hex  # the widget channel accepts 32-hex session ids only
+    said: list[str] = []
+    client = socketio.Client()
+    client.on("bot_uttered", lambda data: said.append(data.get("text", "")))
+    client.connect(calx.rasa, transports=["polling"], socketio_path="/socket.io")
+    try:
+        client.emit("session_request", {"session_id": session})
+        client.emit("user_uttered", {"message": "hello", "session_id": session})
+        deadline = time.monotonic() + 30
+        while len(said) < 3 and time.monotonic() < deadline:
+            client.sleep(0.2)
+    finally:
+        client.disconnect()
+    assert said == [
+        wording.text("greeting"),
+        wording.text("privacy"),
+        wording.text("consent_question"),
+    ]
+    deadline = time.monotonic() + 10  # the tracker is saved after the last message is sent
+    while calx.requested(session) != "consent" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert calx.requested(session) == "consent"
