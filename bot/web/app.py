@@ -6,6 +6,7 @@ beside the API router; ``/portal`` will be a router of its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,12 @@ from bot.settings import Settings, get_settings
 from bot.store.db import Database
 from bot.web import api, console, portal
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
+
+
+def _warm_up_nlp() -> None:
+    from bot.nlp import interpret  # heavy: loaded at start-up, never at import
+
+    interpret("lesion_pain", "no")
 
 
 def create_app(
@@ -28,6 +35,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the NLP pipeline before serving, so the first /api/interpret is not slow.
+        await asyncio.to_thread(_warm_up_nlp)
         yield
         database.dispose()
 
