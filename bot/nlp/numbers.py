@@ -240,6 +240,14 @@ _PROXY_RE = re.compile(
 )
 
 
+#: "my daughter is 9", "our son is twelve": a proxy giving the patient's age.
+_PROXY_AGE_RE = re.compile(
+    rf"\b(?:my|our)\s+(?:little\s+)?(?:{_RELATION_FEMALE}|{_RELATION_MALE})\s+(?:is|'s)\s+"
+    rf"(?:just\s+|nearly\s+|almost\s+)?(?P<n>{NUMBER_RE})\b"
+    r"(?!\s*(?:months?|weeks?|days?|%|kg|cm|ft|foot|feet|times?))"
+)
+
+
 def age_mention(text: str) -> int | None:
     """Return an age stated as a fact in a normalised free message, else None."""
     match = AGE_SEX_RE.search(text)
@@ -251,6 +259,9 @@ def age_mention(text: str) -> int | None:
     fact = _AGE_FACT_RE.search(text)
     if fact:
         return _as_age(float(fact.group("a") or fact.group("b")))
+    proxy = _PROXY_AGE_RE.search(text)
+    if proxy:
+        return _as_age(word_number(proxy.group("n")))
     return None
 
 

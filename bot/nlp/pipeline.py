@@ -51,7 +51,7 @@ CONTEXT_JSON = "context_rules.json"
 CLAUSE_SUFFIX = "_C"
 POLICIES = ("full", "partial", "lesion", "answer", "none")
 _GAP_DEFAULT = 3
-_SENTENCE_PUNCT = [".", "!", ";", "\n", "\n\n", "...", "。"]
+_SENTENCE_PUNCT = [".", "!", "?", ";", "\n", "\n\n", "...", "。"]
 _CONTEXT_CATEGORIES = (
     "NEGATED_EXISTENCE",
     "POSSIBLE_EXISTENCE",

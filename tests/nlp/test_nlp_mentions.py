@@ -106,6 +106,10 @@ NOT_A_YES = [
     "negative for SLE",
     "?sarcoid ?malignancy",
     "r/o calciphylaxis",
+    "calciphylaxis suspected",
+    "lupus?",
+    "lupus I think",
+    "sarcoid maybe",
     "waiting for a kidney transplant",
     "in case it gets infected, what do I do?",
     "no history of cancer or chemo",
@@ -203,6 +207,12 @@ def test_joints_ok_is_a_no() -> None:
             "I'm typing for my husband, he's been on peritoneal dialysis for years",
             {"sex": "male", "dialysis": "yes"},
         ),
+        (
+            "My daughter is 9. She has hard lumps on her knees.",
+            {"age": 9, "sex": "female", "lesion_consistency": "hard"},
+        ),
+        ("Any questions? My fingers go white in the cold", {"raynaud": "yes"}),
+        ("is it lupus? I have Raynauds", {"raynaud": "yes"}),
     ],
 )
 def test_extract_corrections_and_shorthand(message: str, expected: dict[str, Any]) -> None:
