@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sanic import Blueprint, Sanic
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 SUBMIT_ACTION = "action_submit_interview"
 #: Longest user message a channel passes on (characters); the rest is cut off.
 MAX_MESSAGE_CHARS = 5000
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class AgentAccess:
@@ -140,3 +146,61 @@ def message_seen(tracker: Any, message_id: str) -> bool:
 def clip(text: str) -> str:
     """A user message cut to :data:`MAX_MESSAGE_CHARS`."""
     return text[:MAX_MESSAGE_CHARS]
+
+
+class WebhookChannel(InputChannel, ABC):  # type: ignore[misc]
+    """A channel with one webhook (``POST /webhook``; ``GET /`` for health).
+
+    Its messages are acknowledged at once and handled in the background, in order per
+    conversation; each delivery of an event is handled once.
+    """
+
+    #: The Sanic blueprint's name (unique per channel).
+    blueprint_name = "calx_webhook"
+
+    def __init__(self) -> None:
+        self.agent = AgentAccess()
+        self.seen = SeenIds()
+        self.queue = ConversationQueue()
+
+    @property
+    @abstractmethod
+    def enabled(self) -> bool:
+        """Whether the channel has its secrets (without them every request gets 401)."""
+
+    @abstractmethod
+    async def handle_request(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Verify a webhook request, acknowledge it, queue its message."""
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """``GET /`` (health) and ``POST /webhook``."""
+        blueprint = Blueprint(self.blueprint_name, __name__)
+        self.agent.attach(blueprint)
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "enabled": self.enabled})
+
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.handle_request(request, on_new_message)
+
+        blueprint.add_route(health, "/", methods=["GET"])
+        blueprint.add_route(webhook, "/webhook", methods=["POST"])
+        return blueprint
+
+    async def deliver(
+        self, message: UserMessage, on_new_message: OnNewMessage, web_url: str
+    ) -> None:
+        """Hand ``message`` to Rasa, then post the turn's replies.
+
+        The output channel collects them and posts them on ``flush(report)``, with the
+        clinician's report if the interview was completed by this message.
+        """
+        from bot.channels.report import report_if_completed
+
+        await on_new_message(message)
+        report = await report_if_completed(self.agent, message.sender_id, web_url)
+        await message.output_channel.flush(report)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """No output outside an incoming message (the thread or service URL comes with it)."""
+        return None

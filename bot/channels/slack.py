@@ -25,18 +25,18 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import base
-from bot.channels.report import Report, report_if_completed, with_reasons
+from bot.channels.report import Report, with_reasons
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -316,10 +316,7 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
         return posted
 
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-class SlackThreadInput(InputChannel):  # type: ignore[misc]
+class SlackThreadInput(base.WebhookChannel):
     """Slack Events API endpoint at ``/webhooks/slack/webhook``, one conversation per thread."""
 
     @classmethod
@@ -341,29 +338,21 @@ class SlackThreadInput(InputChannel):  # type: ignore[misc]
             )
         )
 
+    blueprint_name = "calx_slack"
+
     def __init__(self, config: SlackConfig) -> None:
+        super().__init__()
         self.config = config
         self.api = SlackApi(config)
-        self.agent = base.AgentAccess()
-        self.seen = base.SeenIds()
-        self.queue = base.ConversationQueue()
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """``GET /`` (health) and ``POST /webhook`` (Events API)."""
-        slack = Blueprint("calx_slack", __name__)
-        self.agent.attach(slack)
+    @property
+    def enabled(self) -> bool:
+        """Whether the signing secret and bot token are set."""
+        return self.config.enabled
 
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "enabled": self.config.enabled})
-
-        async def webhook(request: Request) -> HTTPResponse:
-            return await self.handle_request(request, on_new_message)
-
-        slack.add_route(health, "/", methods=["GET"])
-        slack.add_route(webhook, "/webhook", methods=["POST"])
-        return slack
-
-    async def handle_request(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+    async def handle_request(
+        self, request: Request, on_new_message: base.OnNewMessage
+    ) -> HTTPResponse:
         """Verify, acknowledge, and queue the message a request carries (if any)."""
         body: bytes = request.body or b""
         if not self.config.enabled or not verify(
@@ -401,7 +390,7 @@ class SlackThreadInput(InputChannel):  # type: ignore[misc]
         self,
         message: SlackMessage,
         event_id: str,
-        on_new_message: OnNewMessage,
+        on_new_message: base.OnNewMessage,
         continuation: bool,
         retried: bool,
     ) -> None:
@@ -413,20 +402,12 @@ class SlackThreadInput(InputChannel):  # type: ignore[misc]
             if retried and tracker is not None and base.message_seen(tracker, event_id):
                 return  # handled before a restart
         output = SlackThreadOutput(self.api, message.channel, message.reply_thread_ts)
-        await on_new_message(
-            UserMessage(
-                base.clip(message.text),
-                output,
-                message.sender_id,
-                input_channel=self.name(),
-                message_id=event_id,
-                metadata={"calx": dict(CHANNEL_METADATA), "slack": {"user": message.user}},
-            )
+        user_message = UserMessage(
+            base.clip(message.text),
+            output,
+            message.sender_id,
+            input_channel=self.name(),
+            message_id=event_id,
+            metadata={"calx": dict(CHANNEL_METADATA), "slack": {"user": message.user}},
         )
-        await output.flush(
-            await report_if_completed(self.agent, message.sender_id, self.config.web_url)
-        )
-
-    def get_output_channel(self) -> OutputChannel | None:
-        """No output outside a thread (Rasa's external events need a thread to post in)."""
-        return None
+        await self.deliver(user_message, on_new_message, self.config.web_url)

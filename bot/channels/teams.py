@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -31,13 +31,13 @@ from urllib.parse import quote
 import aiohttp
 import jwt
 import yarl
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import base
-from bot.channels.report import Report, report_if_completed, with_reasons
+from bot.channels.report import Report, with_reasons
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -411,10 +411,7 @@ def message_text(activity: Mapping[str, Any]) -> str:
     return html.unescape(" ".join(_TAG.sub(" ", text).split()))
 
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-class TeamsInput(InputChannel):  # type: ignore[misc]
+class TeamsInput(base.WebhookChannel):
     """Bot Framework endpoint at ``/webhooks/botframework/webhook``."""
 
     @classmethod
@@ -441,30 +438,22 @@ class TeamsInput(InputChannel):  # type: ignore[misc]
             )
         )
 
+    blueprint_name = "calx_teams"
+
     def __init__(self, config: TeamsConfig) -> None:
+        super().__init__()
         self.config = config
         self.keys = KeySource(config)
         self.connector = BotConnector(config)
-        self.agent = base.AgentAccess()
-        self.seen = base.SeenIds()
-        self.queue = base.ConversationQueue()
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """``GET /`` (health) and ``POST /webhook`` (activities)."""
-        teams = Blueprint("calx_teams", __name__)
-        self.agent.attach(teams)
+    @property
+    def enabled(self) -> bool:
+        """Whether the app id (the tokens' audience) is set."""
+        return self.config.enabled
 
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "enabled": self.config.enabled})
-
-        async def webhook(request: Request) -> HTTPResponse:
-            return await self.handle_request(request, on_new_message)
-
-        teams.add_route(health, "/", methods=["GET"])
-        teams.add_route(webhook, "/webhook", methods=["POST"])
-        return teams
-
-    async def handle_request(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+    async def handle_request(
+        self, request: Request, on_new_message: base.OnNewMessage
+    ) -> HTTPResponse:
         """Verify the token, acknowledge, and queue the activity's message (if any)."""
         try:
             activity = json.loads(request.body or b"")
@@ -492,26 +481,23 @@ class TeamsInput(InputChannel):  # type: ignore[misc]
         return response.text("", status=200)
 
     async def process(
-        self, activity: Mapping[str, Any], sender: str, text: str, on_new_message: OnNewMessage
+        self,
+        activity: Mapping[str, Any],
+        sender: str,
+        text: str,
+        on_new_message: base.OnNewMessage,
     ) -> None:
         """Hand one message to Rasa and post the replies to the conversation."""
-        output = TeamsOutput(self.connector, activity)
         user = activity.get("from") or {}
-        await on_new_message(
-            UserMessage(
-                base.clip(text),
-                output,
-                sender,
-                input_channel=self.name(),
-                message_id=str(activity.get("id")),
-                metadata={
-                    "calx": dict(CHANNEL_METADATA),
-                    "teams": {"user": str(user.get("aadObjectId") or user.get("id") or "")},
-                },
-            )
+        message = UserMessage(
+            base.clip(text),
+            TeamsOutput(self.connector, activity),
+            sender,
+            input_channel=self.name(),
+            message_id=str(activity.get("id")),
+            metadata={
+                "calx": dict(CHANNEL_METADATA),
+                "teams": {"user": str(user.get("aadObjectId") or user.get("id") or "")},
+            },
         )
-        await output.flush(await report_if_completed(self.agent, sender, self.config.web_url))
-
-    def get_output_channel(self) -> OutputChannel | None:
-        """No output outside an incoming activity (its service URL is needed)."""
-        return None
+        await self.deliver(message, on_new_message, self.config.web_url)
