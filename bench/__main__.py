@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from bench import engine
+from bot.nlp import bench as nlp
 
-SUITES = {"engine": engine.run}
+SUITES = {"engine": engine.run, "nlp": nlp.run}
 
 
 def main(argv: list[str]) -> int:
