@@ -84,6 +84,7 @@ def interview(calx: Calx, vignette: dict[str, Any]) -> dict[str, Any]:
         "asked": asked,
         "turn_ms": turn_ms,
         "bot": bot,
+        "closing": replies,
         "summary": calx.summary(sender) or {},
     }
 
