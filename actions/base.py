@@ -70,6 +70,20 @@ def previous_action(events: Iterable[Mapping[str, Any]]) -> str | None:
     return None
 
 
+def action_before_message(events: Iterable[Mapping[str, Any]]) -> str | None:
+    """The last action that did something before the latest user message (e.g. a pause)."""
+    seen_user = False
+    for event in reversed(list(events)):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and kind == "action" and event.get("name") not in PASSIVE_ACTIONS:
+            return str(event.get("name"))
+    return None
+
+
 def is_fresh_message(events: Iterable[Mapping[str, Any]]) -> bool:
     """Whether the latest user message has not been handled by any other action yet."""
     for event in reversed(list(events)):

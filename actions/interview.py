@@ -25,6 +25,9 @@ from bot.knowledge import get_dictionary
 STORY_INTERRUPTIONS = frozenset({"pause", "start_over"})
 #: A free-text answer this short with a confident pause/start-over intent is an interruption.
 STORY_INTERRUPTION_WORDS = 8
+#: Right after a pause, a reply this short with one of these intents means "I'm back".
+BACK_INTENTS = frozenset({"affirm", "resume", "greet"})
+BACK_WORDS = 3
 
 
 class ValidateInterviewForm(base.BaseFormValidationAction):
@@ -50,6 +53,8 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             return turn.answer_summary(state, text, intent, confidence, base.extractor())
         if requested not in get_dictionary().findings:
             return None
+        if _back_from_pause(tracker, text, intent):
+            return _welcome_back(state)
         is_story = get_dictionary().finding(requested).type == "text"
         if is_story and _story_interrupted(text, intent, confidence):
             return None
@@ -77,6 +82,21 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             except Exception:
                 base.log.exception("could not store the start of an interview")
         base.save_turn(tracker, after, turn_)
+
+
+def _back_from_pause(tracker: Tracker, text: str, intent: str | None) -> bool:
+    """A short "ok" / "yes" right after a pause means "I'm back", not an answer."""
+    return (
+        base.action_before_message(tracker.events) == "action_pause"
+        and intent in BACK_INTENTS
+        and len(text.split()) <= BACK_WORDS
+    )
+
+
+def _welcome_back(state: InterviewState) -> Turn:
+    back = Turn(messages=[wording.text("welcome_back", state.respondent)])
+    back.slots[turn.REASKS] = state.reasks  # a slot set, so the form asks its question again
+    return back
 
 
 def _interrupts(answer: Turn, slot: str, intent: str | None) -> bool:

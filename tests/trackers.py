@@ -32,10 +32,13 @@ def build_tracker(
     confidence: float = 0.99,
     sender: str | None = None,
     after: tuple[str, ...] = (),
+    before: tuple[str, ...] = (),
     active_loop: str | None = FORM,
     **slots: Any,
 ) -> Tracker:
     """A tracker whose latest event is the user's message (then the actions in ``after``).
+
+    ``before`` names actions of the previous turn (before the form asked and listened).
 
     Like the temporary tracker Rasa sends to the form's validation action, the form's
     own ``ActionExecuted`` comes last.
@@ -45,7 +48,12 @@ def build_tracker(
         "intent": {"name": intent, "confidence": confidence},
         "entities": [],
     }
-    events: list[dict[str, Any]] = [
+    events: list[dict[str, Any]] = []
+    for name in before:
+        events += [{"event": "action", "name": name}, {"event": "bot", "text": f"({name})"}]
+    if before:
+        events.append({"event": "action", "name": FORM})
+    events += [
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": text, "parse_data": latest},
     ]

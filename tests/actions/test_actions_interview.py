@@ -142,6 +142,40 @@ async def test_the_story_is_kept_verbatim_even_if_nlu_thinks_it_is_a_question(
     assert slots["free_text_story"] == story
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "answered"),
+    [
+        ("ok", "affirm", False),
+        ("yes", "affirm", False),
+        ("yes I'm here", "affirm", False),
+        ("no", "deny", True),
+        ("yes, they hurt a lot", "affirm", True),
+    ],
+)
+async def test_back_after_a_pause_a_bare_ok_is_not_an_answer(
+    act: ActionRun, recorder: Recorder, text: str, intent: str, answered: bool
+) -> None:
+    slots = await validate(
+        act, text, intent=intent, before=("action_pause",), requested_slot="lesion_pain", **STARTED
+    )
+    assert ("lesion_pain" in slots) is answered
+    if not answered:
+        assert act.texts == [wording.text("welcome_back", "patient")]
+        assert slots["requested_slot"] == workup.next_question({})
+
+
+async def test_a_bare_yes_without_a_pause_is_an_answer(act: ActionRun, recorder: Recorder) -> None:
+    slots = await validate(
+        act,
+        "yes",
+        intent="affirm",
+        before=("action_explain_why",),
+        requested_slot="lesion_pain",
+        **STARTED,
+    )
+    assert slots["lesion_pain"] == "yes"
+
+
 async def test_back_from_an_interruption_only_requests_the_slot(
     act: ActionRun, recorder: Recorder
 ) -> None:
