@@ -11,7 +11,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -141,6 +141,22 @@ def message_seen(tracker: Any, message_id: str) -> bool:
         and getattr(event, "message_id", None) == message_id
         for event in tracker.events
     )
+
+
+def configured(
+    credentials: Mapping[str, Any] | None, prefix: str, keys: Sequence[str]
+) -> dict[str, str]:
+    """Channel settings, each from ``credentials.yml`` or else ``CALX_<PREFIX>_<KEY>``.
+
+    ``web_url`` (the console's address, for links) is added.
+    """
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    given = dict(credentials or {})
+    values = {key: str(given.get(key) or getattr(settings, f"{prefix}_{key}")) for key in keys}
+    values["web_url"] = str(given.get("web_url") or settings.web_url)
+    return values
 
 
 def clip(text: str) -> str:

@@ -37,7 +37,6 @@ from sanic.response import HTTPResponse
 
 from bot.channels import base
 from bot.channels.report import Report, with_reasons
-from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +318,8 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
 class SlackThreadInput(base.WebhookChannel):
     """Slack Events API endpoint at ``/webhooks/slack/webhook``, one conversation per thread."""
 
+    blueprint_name = "calx_slack"
+
     @classmethod
     def name(cls) -> str:
         """URL prefix ``/webhooks/slack/`` and the ``input_channel`` of messages."""
@@ -327,18 +328,8 @@ class SlackThreadInput(base.WebhookChannel):
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> SlackThreadInput:
         """Settings from ``CALX_SLACK_*``; keys in ``credentials.yml`` override them."""
-        settings = get_settings()
-        given = dict(credentials or {})
-        return cls(
-            SlackConfig(
-                bot_token=str(given.get("bot_token") or settings.slack_bot_token),
-                signing_secret=str(given.get("signing_secret") or settings.slack_signing_secret),
-                api_url=str(given.get("api_url") or settings.slack_api_url),
-                web_url=str(given.get("web_url") or settings.web_url),
-            )
-        )
-
-    blueprint_name = "calx_slack"
+        keys = ("bot_token", "signing_secret", "api_url")
+        return cls(SlackConfig(**base.configured(credentials, "slack", keys)))
 
     def __init__(self, config: SlackConfig) -> None:
         super().__init__()

@@ -38,7 +38,6 @@ from sanic.response import HTTPResponse
 
 from bot.channels import base
 from bot.channels.report import Report, with_reasons
-from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -414,6 +413,8 @@ def message_text(activity: Mapping[str, Any]) -> str:
 class TeamsInput(base.WebhookChannel):
     """Bot Framework endpoint at ``/webhooks/botframework/webhook``."""
 
+    blueprint_name = "calx_teams"
+
     @classmethod
     def name(cls) -> str:
         """URL prefix ``/webhooks/botframework/`` and the ``input_channel`` of messages."""
@@ -422,23 +423,10 @@ class TeamsInput(base.WebhookChannel):
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> TeamsInput:
         """Settings from ``CALX_TEAMS_*``; keys in ``credentials.yml`` override them."""
-        settings = get_settings()
-        given = dict(credentials or {})
-        issuers = str(given.get("issuer") or settings.teams_issuer)
-        return cls(
-            TeamsConfig(
-                app_id=str(given.get("app_id") or settings.teams_app_id),
-                app_password=str(given.get("app_password") or settings.teams_app_password),
-                openid_url=str(given.get("openid_url") or settings.teams_openid_url),
-                jwks_url=str(given.get("jwks_url") or settings.teams_jwks_url),
-                issuers=tuple(i.strip() for i in issuers.split(",") if i.strip()),
-                token_url=str(given.get("token_url") or settings.teams_token_url),
-                token_scope=str(given.get("token_scope") or settings.teams_token_scope),
-                web_url=str(given.get("web_url") or settings.web_url),
-            )
-        )
-
-    blueprint_name = "calx_teams"
+        keys = ("app_id", "app_password", "openid_url", "jwks_url", "token_url", "token_scope")
+        values = base.configured(credentials, "teams", (*keys, "issuer"))
+        issuers = tuple(i.strip() for i in values.pop("issuer").split(",") if i.strip())
+        return cls(TeamsConfig(**values, issuers=issuers))
 
     def __init__(self, config: TeamsConfig) -> None:
         super().__init__()
