@@ -18,7 +18,21 @@ MAX_QUOTE = 240
 TOP_CAUSES = 5
 #: How many reasons for / against each cause.
 TOP_REASONS = 3
+#: The chat shows at least this many causes, more while they score at least MIN_SCORE.
+MIN_CAUSES = 3
+MIN_SCORE = 0.01
 IMAGING_NAMES = {"xray": "X-ray", "ct": "CT", "ultrasound": "ultrasound", "mri": "MRI"}
+#: Names of workup codes that are not dictionary labs (general clinical usage).
+WORKUP_NAMES = {
+    "cbc_diff": "CBC with differential",
+    "liver_panel": "liver panel",
+    "kidney_function": "kidney function",
+    "thyroid_function": "thyroid function",
+    "electrolytes": "electrolytes",
+    "albumin_protein": "albumin and total protein",
+    "urine_dipstick": "urine dipstick",
+    "ena_subgroups": "ENA subgroups",
+}
 
 
 def _quote(value: str) -> str:
@@ -49,7 +63,9 @@ def readback(findings: Mapping[str, Any], respondent: str | None) -> str:
 
 def _names(codes: Sequence[str]) -> str:
     labs = get_dictionary().labs
-    return ", ".join(labs[c].name if c in labs else c.replace("_", " ") for c in codes)
+    return ", ".join(
+        labs[c].name if c in labs else WORKUP_NAMES.get(c, c.replace("_", " ")) for c in codes
+    )
 
 
 def _imaging(codes: Sequence[str], reasons: Mapping[str, str]) -> str:
@@ -63,7 +79,7 @@ def _imaging(codes: Sequence[str], reasons: Mapping[str, str]) -> str:
 
 def _cause_line(rank: int, cause: Mapping[str, Any]) -> str:
     name = cause.get("name") or str(cause["code"]).replace("_", " ")
-    line = f"{rank}. {name} [{cause.get('group', '')}, score {float(cause.get('score', 0)):.2f}]"
+    line = f"{rank}. {name} [{cause.get('group', '')}, score {float(cause.get('score', 0)):.3f}]"
     pros = list(cause.get("for") or [])[:TOP_REASONS]
     cons = list(cause.get("against") or [])[:TOP_REASONS]
     if pros:
@@ -75,7 +91,9 @@ def _cause_line(rank: int, cause: Mapping[str, Any]) -> str:
 
 def clinician_report(summary: Mapping[str, Any]) -> str:
     """The ranked differential and the workup, for a clinician, from a stored summary."""
-    causes = [c for c in summary.get("differential") or [] if float(c.get("score", 0)) > 0]
+    ranked = [c for c in summary.get("differential") or [] if float(c.get("score", 0)) > 0]
+    likely = sum(1 for c in ranked if float(c.get("score", 0)) >= MIN_SCORE)
+    causes = ranked[: max(MIN_CAUSES, likely)]
     lines = ["Differential (most likely first):"]
     lines += [_cause_line(i, c) for i, c in enumerate(causes[:TOP_CAUSES], start=1)]
     if not causes:
@@ -89,8 +107,8 @@ def clinician_report(summary: Mapping[str, Any]) -> str:
     if core:
         lines.append("- Labs: " + _names(core))
     for code in extra:
-        why = reasons.get(code) or get_dictionary().labs_conditional.get(code, "")
-        lines.append(f"- Also: {_names([code])}" + (f" ({why})" if why else ""))
+        why = reasons.get(code) or get_dictionary().labs_conditional.get(code)
+        lines.append(f"- Also {_names([code])}" + (f": {why}" if why else ""))
     if work.get("imaging"):
         lines.append("- Imaging: " + _imaging(work["imaging"], reasons))
     if work.get("not_recommended"):
