@@ -45,11 +45,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture
-def widget(site: Site, context: Any) -> WidgetPage:
+def widget(site: Site, context: Any) -> Iterator[WidgetPage]:
     page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_viewport_size(DESKTOP)
     page.goto(site.portal)
-    return WidgetPage(page)
+    yield WidgetPage(page)
+    assert errors == []  # no script error, nothing refused by the page's CSP
 
 
 def viewport_screenshot(page: Any, name: str) -> Path:
