@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     teams_token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
     teams_token_scope: str = "https://api.botframework.com/.default"
     widget_server_url: str = ""  # Rasa's URL as the browser sees it (default: rasa_url)
+    # Cluster mode (`make run-cluster`, bot/cluster, docs/deploy.md).
+    replicas: int = 2  # Rasa servers behind the load balancer
+    redis_url: str = "redis://127.0.0.1:6379/0"  # Rasa's lock store
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"  # Rasa's event broker (RabbitMQ)
 
     class Config:
         env_prefix = "CALX_"
