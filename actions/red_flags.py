@@ -17,7 +17,7 @@ from bot.interview.turn import Turn, merge_all, with_red_flags
 
 
 def absorb_mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Note the findings the latest message states (new ones only) and tell new red flags."""
+    """Note the findings the latest message states (unanswered ones only); tell new red flags."""
     state = base.state_of(tracker)
     if state.consent != "yes" or state.respondent is None:
         return []
@@ -25,9 +25,9 @@ def absorb_mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     if not text:
         return []
     turn = Turn()
+    # not a correction: fills what is unanswered or unknown, never changes an answer
     for change in merge_all(state.findings, base.extractor()(text, state.findings)):
-        if change.kind == "new":  # never change an answer from an aside
-            turn.set_finding(change.code, change.new, text)
+        turn.set_finding(change.code, change.new, text)
     turn = with_red_flags(state, turn)
     base.say(dispatcher, turn.messages)
     base.save_turn(tracker, turn.apply(state), turn)

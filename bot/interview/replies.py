@@ -93,3 +93,31 @@ def respondent_of(text: str) -> str | None:
     if _PATIENT_WEAK.search(text):
         return "patient"
     return None
+
+
+# How people say they are correcting themselves (general knowledge of English usage).
+_BACKWARD = (
+    r"i meant|meant to say|i was wrong|got (that|it) wrong|made a mistake|my mistake|my bad|"
+    r"mistake|oops|typo|misspoke|mis-?typed|scratch that|wrong answer|"
+    r"(last|previous|earlier) answer|change (my|that|the) (last )?answer|go back"
+)
+_CORRECTION = re.compile(
+    rf"\b({_BACKWARD}|actually|correction|i said|on second thought|thinking about it|"
+    r"come to think of it|now that i think|i take (that|it) back|should have been|"
+    r"sorry,? (no|nope|yes|yeah|wrong|not)|wait,? (no|yes|actually|not)|erratum|amend)\b",
+    re.IGNORECASE,
+)
+_REFERS_BACK = re.compile(rf"\b({_BACKWARD})\b", re.IGNORECASE)
+
+
+def is_correction(text: str) -> bool:
+    """Whether ``text`` is worded as a correction ("actually...", "I meant...", "sorry, no")."""
+    return bool(_CORRECTION.search(text))
+
+
+def refers_back(text: str) -> bool:
+    """Whether a correction points at an earlier answer ("I meant yes", "typo, 56").
+
+    "Actually no" alone answers the question just asked; "I meant no" does not.
+    """
+    return bool(_REFERS_BACK.search(text))

@@ -5,8 +5,10 @@ of the ``answer_*`` functions with the person's message, and turn the resulting
 :class:`Turn` into slot events and bot messages. Nothing here knows about Rasa.
 
 - A finding's answer is coded by ``bot.nlp.interpret`` (passed in as ``interpret``);
-  other findings mentioned in passing fill their still-empty slots, and a mention that
-  contradicts an earlier answer is a correction, confirmed to the person.
+  other findings mentioned in passing fill their still-empty (or ``unknown``) slots. A
+  mention that contradicts an earlier answer changes it only in a correction (intent
+  ``correct`` or wording such as "actually", "I meant", "sorry, no"), and the change is
+  confirmed to the person.
 - An answer not understood is re-asked (at most ``MAX_REASKS`` times), then stored as
   ``unknown``. Nothing is ever guessed.
 - Red flags are checked after every turn; each is told once.
@@ -20,7 +22,8 @@ from typing import Any, Protocol
 
 from bot import workup
 from bot.interview import wording
-from bot.interview.replies import respondent_of, yes_no
+from bot.interview.replies import is_correction as correction_wording
+from bot.interview.replies import refers_back, respondent_of, yes_no
 from bot.knowledge import UNKNOWN, get_dictionary
 
 # Slots of the dialogue besides the findings (see domain.yml).
@@ -246,20 +249,21 @@ def canonical(code: str, value: Any) -> Any:
 def merge(code: str, old: Any, new: Any, *, explicit: bool = False) -> Change | None:
     """The change a newly stated value makes to an answer, or ``None`` if it changes nothing.
 
-    Places (multi findings) said in passing are added to those known; an explicit
-    correction replaces them. ``unknown`` only overwrites or fills when the person
-    is explicitly correcting.
+    A value said in passing fills a finding not answered yet or answered ``unknown``,
+    and places (multi findings) said in passing are added to those known. Only an
+    explicit correction (``explicit``) changes an answer given, replaces places, or
+    sets ``unknown``.
     """
     new = canonical(code, new)
-    if new is None or (new == UNKNOWN and not explicit):
+    if new is None or new == old or (new == UNKNOWN and not explicit):
         return None
     if old is None or old == UNKNOWN:
-        return Change(code, old, new) if new != old else None
+        return Change(code, old, new)
     if isinstance(old, list) and isinstance(new, list) and not explicit:
         values = get_dictionary().finding(code).values
         merged = sorted(set(old) | set(new), key=values.index)
         return Change(code, old, merged) if merged != old else None
-    return Change(code, old, new) if new != old else None
+    return Change(code, old, new) if explicit else None
 
 
 def merge_all(
@@ -298,6 +302,11 @@ def correction(state: InterviewState, text: str, mentions: Mapping[str, Any]) ->
 # -- answers -------------------------------------------------------------------------------------
 
 
+def is_correction(text: str, intent: str | None = None) -> bool:
+    """Whether a message corrects an answer: intent ``correct`` or correction wording."""
+    return intent == CORRECT_INTENT or correction_wording(text)
+
+
 def answer_finding(
     state: InterviewState,
     code: str,
@@ -310,14 +319,16 @@ def answer_finding(
     """The turn for ``text`` given as the answer to finding ``code``."""
     turn = Turn()
     respondent = state.respondent
-    explicit = intent == CORRECT_INTENT
-    mentions = result.mentions or {}
-    changes = merge_all(state.findings, mentions, exclude={code}, explicit=explicit)
+    explicit = is_correction(text, intent)
+    mentions = {c: v for c, v in (result.mentions or {}).items() if c != code}
+    changes = merge_all(state.findings, mentions, explicit=explicit)
     value = canonical(code, result.value)
-    if explicit and any(c != code for c in mentions):
+    if explicit and mentions:
         value = None  # "actually I do get white fingers" corrects that, it answers nothing else
-    if value is None and not changes and explicit and interpret is not None:
+    elif explicit and interpret is not None and (_about_last(text, state) or value is None):
+        # "sorry, I meant yes" is about the previous answer, not the question just asked
         changes = _correct_last_answer(state, code, text, interpret)
+        value = None if changes else value
     _record_changes(turn, changes, text, respondent, explicit=explicit)
     if value is not None:
         turn.set_finding(code, value, text)
@@ -335,6 +346,11 @@ def answer_finding(
     else:
         turn.slots[REASKS] = state.reasks + 1
     return with_red_flags(state, turn)
+
+
+def _about_last(text: str, state: InterviewState) -> bool:
+    """Whether correction wording points back ("I meant..."), not at a question re-asked."""
+    return refers_back(text) and not state.reasks
 
 
 def _correct_last_answer(

@@ -106,6 +106,23 @@ async def test_an_aside_never_changes_an_answer(act: ActionRun, recorder: Record
     assert events == []
 
 
+@pytest.mark.parametrize("before", [None, "unknown"])
+async def test_an_aside_fills_an_unanswered_or_unknown_finding(
+    act: ActionRun, recorder: Recorder, before: str | None
+) -> None:
+    slots = slots_of(
+        await act(
+            ActionAnswerCalcinosis(),
+            "what is calcinosis? I'm on dialysis by the way",
+            intent="ask_calcinosis",
+            requested_slot="age",
+            dialysis=before,
+            **STARTED,
+        )
+    )
+    assert slots["dialysis"] == "yes"
+
+
 async def test_welcome_greets_with_the_privacy_notice(act: ActionRun) -> None:
     await act(ActionWelcome(), "hi", intent="greet", active_loop=None)
     assert act.texts == [wording.text("greeting"), wording.text("privacy")]

@@ -223,6 +223,75 @@ async def test_readback_confirmed(act: ActionRun, recorder: Recorder) -> None:
     )  # None once the engine is done
 
 
+# -- corrections (the real NLP) ---------------------------------------------------------------
+
+
+def stored_finding(recorder: Recorder, sender: str, code: str) -> Any:
+    summary = stored(recorder, sender)
+    return None if summary is None else summary["findings"].get(code)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes they hurt, and my fingers go white in the cold", "they hurt. I get white fingers too"],
+)
+async def test_a_passing_mention_keeps_the_answer_given(
+    act: ActionRun, recorder: Recorder, text: str
+) -> None:
+    slots = await validate(
+        act, text, requested_slot="lesion_pain", raynaud="no", last_answered="raynaud", **STARTED
+    )
+    assert slots["lesion_pain"] == "yes"
+    assert "raynaud" not in slots
+    assert not any("changed" in t for t in act.texts)
+    assert stored_finding(recorder, act.sender, "raynaud") is None  # never stored as "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("actually my fingers do go white in the cold", "inform"),
+        ("sorry, no, I do get white fingers in the cold", "deny"),
+        ("my fingers go white in the cold", "correct"),
+    ],
+)
+async def test_a_correction_changes_the_answer_and_is_confirmed(
+    act: ActionRun, recorder: Recorder, text: str, intent: str
+) -> None:
+    slots = await validate(
+        act,
+        text,
+        intent=intent,
+        requested_slot="lesion_pain",
+        raynaud="no",
+        last_answered="raynaud",
+        **STARTED,
+    )
+    assert slots["raynaud"] == "yes"
+    assert "lesion_pain" not in slots, "the question asked is asked again, not guessed"
+    assert slots["requested_slot"] == workup.next_question({"raynaud": "yes"})
+    label = wording.label("raynaud", "patient")
+    assert act.texts[0] == wording.text(
+        "changed", "patient", label=label, value=wording.value_text("raynaud", "yes")
+    )
+    assert stored_finding(recorder, act.sender, "raynaud") == "yes"
+
+
+async def test_i_meant_corrects_the_previous_answer(act: ActionRun, recorder: Recorder) -> None:
+    slots = await validate(
+        act,
+        "sorry, I meant no",
+        intent="correct",
+        requested_slot="lesion_pain",
+        dialysis="yes",
+        last_answered="dialysis",
+        **STARTED,
+    )
+    assert slots["dialysis"] == "no"
+    assert "lesion_pain" not in slots
+    assert act.texts[0].startswith("Got it, I've changed")
+
+
 # -- asking ------------------------------------------------------------------------------------
 
 

@@ -54,7 +54,7 @@ def test_i_dont_know_is_stored_as_unknown(calx: Calx) -> None:
     assert calx.requested(sender) != slot
 
 
-def test_answered_in_passing_is_not_asked_and_a_contradiction_is_confirmed(calx: Calx) -> None:
+def test_answered_in_passing_is_not_asked_and_a_correction_is_confirmed(calx: Calx) -> None:
     sender, _ = start(calx)
     calx.say(sender, "I'm 50, I'm on dialysis and my fingers go white in the cold")
     state = slots(calx, sender)

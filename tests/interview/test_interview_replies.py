@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.interview.replies import respondent_of, yes_no
+from bot.interview.replies import is_correction, refers_back, respondent_of, yes_no
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,27 @@ def test_unclear_words_leave_it_to_a_confident_intent(
 )
 def test_respondent(text: str, expected: str | None) -> None:
     assert respondent_of(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "correction", "back"),
+    [
+        ("actually my fingers do go white", True, False),
+        ("actually no", True, False),
+        ("sorry, no, I'm not on dialysis", True, False),
+        ("on second thought, yes", True, False),
+        ("I said no to pain but they do hurt", True, False),
+        ("sorry I meant yes", True, True),
+        ("I meant 56, typo", True, True),
+        ("oops, wrong answer", True, True),
+        ("my mistake, no rash", True, True),
+        ("can I change my last answer", True, True),
+        ("my fingers go white in the cold", False, False),
+        ("yes they hurt, I mean a lot", False, False),
+        ("sorry, what do you mean?", False, False),
+        ("they're actual lumps, hard ones", False, False),
+    ],
+)
+def test_correction_wording(text: str, correction: bool, back: bool) -> None:
+    assert is_correction(text) == correction
+    assert refers_back(text) == back

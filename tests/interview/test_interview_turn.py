@@ -103,17 +103,57 @@ def test_mentions_fill_other_findings_silently() -> None:
     assert result.messages == [wording.text("noted_other")]
 
 
-def test_a_contradicting_mention_is_a_correction_and_is_confirmed() -> None:
-    state = InterviewState(consent="yes", respondent="patient", findings={"raynaud": "no"})
+RAYNAUD_NO = InterviewState(consent="yes", respondent="patient", findings={"raynaud": "no"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they hurt, and my fingers go white",
+        "yes they hurt, my fingers go white in the cold",
+        "they do hurt. My fingers do go white",
+    ],
+)
+def test_a_passing_mention_never_changes_an_answer_given(text: str) -> None:
     result = answer_finding(
-        state,
-        "lesion_pain",
-        "they hurt, and my fingers do go white",
-        said("lesion_pain", "yes", raynaud="yes"),
+        RAYNAUD_NO, "lesion_pain", text, said("lesion_pain", "yes", raynaud="yes")
     )
-    assert result.findings == {"raynaud": "yes", "lesion_pain": "yes"}
-    assert result.changes[0].kind == "changed"
-    assert result.messages[0].startswith("Got it, I've changed")
+    assert result.findings == {"lesion_pain": "yes"}
+    assert result.changes == []
+    assert not any("changed" in m for m in result.messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("they hurt, and actually my fingers do go white", "inform"),
+        ("I meant my fingers do go white, and yes they hurt", "inform"),
+        ("sorry, no: my fingers do go white in the cold", "inform"),
+        ("on second thought my fingers go white in the cold", "inform"),
+        ("my fingers go white in the cold", turn.CORRECT_INTENT),
+    ],
+)
+def test_a_correction_changes_an_answer_given_and_is_confirmed(text: str, intent: str) -> None:
+    result = answer_finding(
+        RAYNAUD_NO, "lesion_pain", text, said("lesion_pain", "yes", raynaud="yes"), intent=intent
+    )
+    assert result.findings == {"raynaud": "yes"}, "a correction answers nothing else"
+    assert [(c.code, c.old, c.new, c.kind) for c in result.changes] == [
+        ("raynaud", "no", "yes", "changed")
+    ]
+    label = wording.label("raynaud", "patient")
+    assert result.messages == [
+        wording.text("changed", "patient", label=label, value=wording.value_text("raynaud", "yes"))
+    ]
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_a_mention_fills_an_unknown_answer_correction_or_not(explicit: bool) -> None:
+    state = InterviewState(consent="yes", respondent="patient", findings={"raynaud": UNKNOWN})
+    text = "actually my fingers go white" if explicit else "my fingers go white"
+    result = answer_finding(state, "lesion_pain", text, said("lesion_pain", None, raynaud="yes"))
+    assert result.findings == {"raynaud": "yes"}
+    assert result.changes[0].old == UNKNOWN
 
 
 def test_places_said_in_passing_are_added_not_replaced() -> None:
@@ -143,19 +183,43 @@ def test_an_explicit_correction_of_another_finding_answers_nothing_else() -> Non
     assert "muscle_weakness" not in result.findings
 
 
-def test_a_correction_naming_nothing_applies_to_the_previous_answer() -> None:
+@pytest.mark.parametrize("intent", [turn.CORRECT_INTENT, "affirm"])
+@pytest.mark.parametrize(
+    "text", ["sorry I meant yes", "oops, my mistake: yes", "wrong answer, yes"]
+)
+def test_a_correction_naming_nothing_applies_to_the_previous_answer(intent: str, text: str) -> None:
     state = InterviewState(
         consent="yes", respondent="patient", findings={"raynaud": "no"}, last_answered="raynaud"
     )
     result = answer_finding(
         state,
         "lesion_pain",
-        "sorry I meant yes",
-        said("lesion_pain", None),
-        intent=turn.CORRECT_INTENT,
+        text,
+        interpret("lesion_pain", text, state.findings),
+        intent=intent,
         interpret=interpret,
     )
-    assert result.findings == {"raynaud": "yes"}
+    assert result.findings == {"raynaud": "yes"}, "the question just asked is not answered"
+    assert result.messages[0].startswith("Got it, I've changed")
+
+
+def test_i_meant_after_a_reask_answers_the_question_reasked() -> None:
+    state = InterviewState(
+        consent="yes",
+        respondent="patient",
+        findings={"raynaud": "no"},
+        last_answered="raynaud",
+        reasks=1,
+    )
+    text = "sorry I meant yes"
+    result = answer_finding(
+        state,
+        "lesion_pain",
+        text,
+        interpret("lesion_pain", text, state.findings),
+        interpret=interpret,
+    )
+    assert result.findings == {"lesion_pain": "yes"}
 
 
 def test_unknown_said_in_passing_never_fills_or_overwrites() -> None:
