@@ -257,3 +257,39 @@ class ConsoleSession(Base):
     flash = Column(JSON, nullable=True)
 
     user = relationship("User", lazy="joined")
+
+
+# -- Rasa's conversation events, as the event worker saw them (bot.events) --------------------
+
+EVENT_KEY_LENGTH = 64  # SHA-256 hex of the event's identity
+
+
+class ConversationEvent(Base):
+    """One Rasa event of a conversation (type and intent/action name, never the text).
+
+    Written by ``python -m bot.events`` from the event broker (``source`` ``broker``) or,
+    for events the broker lost, from Rasa's ``events`` table (``sweep``); ``event_key``
+    makes a redelivered event a no-op.
+    """
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (Index("ix_conversation_events_conversation_id_at", "conversation_id", "at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    event_key = Column(String(EVENT_KEY_LENGTH), nullable=False, unique=True)
+    conversation_id = Column(String(ID_LENGTH), nullable=False)
+    type = Column(String(CODE_LENGTH), nullable=False)
+    name = Column(String(ACTOR_LENGTH), nullable=True)
+    at = Column(UTCDateTime, nullable=False)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    source = Column(String(16), nullable=False)
+
+
+class EventCheckpoint(Base):
+    """How far a reader of Rasa's ``events`` table got (the id below which all is seen)."""
+
+    __tablename__ = "event_checkpoints"
+
+    name = Column(String(CODE_LENGTH), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
