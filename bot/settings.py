@@ -2,11 +2,14 @@
 
 Variables carry the prefix ``CALX_`` (``CALX_DATABASE_URL``, ``CALX_API_TOKEN``...).
 A ``.env`` file in the working directory is read if present. Defaults serve a
-laptop; with ``CALX_ENV=production`` placeholder or empty secrets are refused.
+laptop; with ``CALX_ENV=production`` or ``CALX_CLUSTER=1`` placeholder or empty
+secrets, default passwords in service URLs and a ``DEBUG`` log level (Rasa logs
+message text at ``DEBUG``) are refused.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,6 +25,22 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "dev-rasa-token", "dev-api-token", "dev-secret-key"}
 )
 SECRET_FIELDS = ("rasa_token", "api_token", "secret_key")
+#: Service URLs whose password is checked in production (only for hosts that are not local).
+URL_FIELDS = ("database_url", "redis_url", "amqp_url")
+#: Well-known default passwords of the services (RabbitMQ's ``guest``...).
+DEFAULT_PASSWORDS = frozenset({"guest", "postgres", "password", "redis", "rabbitmq", "admin"})
+#: Shortest secret accepted in production.
+MIN_SECRET_CHARS = 16
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def log_level_number(level: str) -> int:
+    """``"INFO"``, ``"info"`` or ``"20"`` as a number (0 for anything unknown)."""
+    text = level.strip().upper()
+    if text.isdigit():
+        return int(text)
+    number = logging.getLevelName(text)
+    return number if isinstance(number, int) else 0
 
 
 class Settings(BaseSettings):
@@ -39,6 +58,17 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     web_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    #: ``make run-cluster``: production checks apply whatever ``env`` says.
+    cluster: bool = False
+    # Rate limits (bot.ratelimit): messages per second and burst; 0 switches a limit off.
+    rate_sender_per_s: float = 10.0
+    rate_sender_burst: int = 30
+    rate_ip_per_s: float = 30.0
+    rate_ip_burst: int = 120
+    #: Client networks the per-IP limit leaves alone (comma-separated; loopback by default).
+    rate_exempt: str = "127.0.0.0/8,::1"
+    #: Proxies whose ``X-Forwarded-For`` is believed (comma-separated addresses or networks).
+    trusted_proxies: str = ""
     #: ``Secure`` console cookies: None = automatic (off only for plain-http loopback
     #: development); always on in production, whatever is set.
     cookie_secure: bool | None = None
@@ -56,7 +86,9 @@ class Settings(BaseSettings):
     widget_server_url: str = ""  # Rasa's URL as the browser sees it (default: rasa_url)
     # Cluster mode (`make run-cluster`, bot/cluster, docs/deploy.md).
     replicas: int = 2  # Rasa servers behind the load balancer
-    redis_url: str = "redis://127.0.0.1:6379/0"  # Rasa's lock store
+    # Rasa's lock store; rate limits (bot.ratelimit) are kept there too in cluster mode or
+    # when CALX_REDIS_URL is set, else in each process's memory.
+    redis_url: str = "redis://127.0.0.1:6379/0"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"  # Rasa's event broker (RabbitMQ)
 
     class Config:
@@ -70,22 +102,47 @@ class Settings(BaseSettings):
             return "postgresql://" + value[len("postgres://") :]
         return value
 
-    def check_production(self) -> None:
-        """Raise ``ValueError`` if a production deployment still has placeholder secrets."""
-        if self.env != "production":
-            return
-        weak = [
-            f"CALX_{name.upper()}"
+    @property
+    def strict(self) -> bool:
+        """Whether production checks apply (``CALX_ENV=production`` or cluster mode)."""
+        return self.env == "production" or self.cluster
+
+    def problems(self) -> list[str]:
+        """What a production deployment must not run with (empty: nothing)."""
+        found = [
+            f"CALX_{name.upper()} is a placeholder, empty or shorter than {MIN_SECRET_CHARS}"
             for name in SECRET_FIELDS
             if getattr(self, name).strip().lower() in PLACEHOLDER_SECRETS
-            or len(getattr(self, name)) < 16
+            or len(getattr(self, name).strip()) < MIN_SECRET_CHARS
         ]
-        if weak:
+        for name in URL_FIELDS:
+            url = urlsplit(getattr(self, name))
+            if url.password is not None and (url.hostname or "") not in LOOPBACK_HOSTS:
+                password = url.password.strip().lower()
+                if password in PLACEHOLDER_SECRETS or password in DEFAULT_PASSWORDS:
+                    found.append(f"CALX_{name.upper()} has a default password")
+        if log_level_number(self.log_level) < logging.INFO:
+            found.append("CALX_LOG_LEVEL must be INFO or above (DEBUG logs message text)")
+        return found
+
+    def check_secrets(self) -> None:
+        """Raise ``ValueError`` naming every placeholder secret, whatever the mode.
+
+        ``make run-cluster`` calls this before it starts anything.
+        """
+        found = self.problems()
+        if found:
+            mode = "in cluster mode" if self.cluster else "in production"
             raise ValueError(
-                "refusing to start in production with placeholder or short secrets: "
-                + ", ".join(weak)
-                + " (set each to a random value of at least 16 characters)"
+                f"refusing to start {mode}: "
+                + "; ".join(found)
+                + f" (set each secret to a random value of at least {MIN_SECRET_CHARS} characters)"
             )
+
+    def check_production(self) -> None:
+        """Raise ``ValueError`` if production or cluster mode still has placeholder secrets."""
+        if self.strict:
+            self.check_secrets()
 
     @property
     def secure_cookies(self) -> bool:
