@@ -66,5 +66,22 @@ test-stories: train  ## rasa test core on tests/stories, failing on any predicti
 e2e: setup  ## start the real processes and run every public vignette through the REST channel
 	$(PY) -m pytest -m e2e tests/e2e -q -s
 
+# -- the production topology (docs/deploy.md) -----------------------------------------------
+.PHONY: cluster-deps run-cluster bench-load test-slow
+
+cluster-deps:  ## HAProxy from Debian's packages, if missing (idempotent)
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
+	  echo "installing HAProxy (apt-get install haproxy)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
+run-cluster: setup cluster-deps  ## HAProxy on 5005/5055/8000 before CALX_REPLICAS Rasa servers, 2 action servers, 2 web workers, the event worker (PostgreSQL, Redis, RabbitMQ)
+	$(PY) -m bot.cluster
+
+bench-load: setup cluster-deps  ## 200 simulated interviews against make run and make run-cluster, then the saturation point
+	$(PY) -m bench.load
+
+test-slow: setup cluster-deps  ## load and fault tests in the cluster mode (marker slow)
+	$(PY) -m pytest -m slow tests/cluster -q -s
+
 clean:  ## remove generated files (keeps .venv)
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache tests/artifacts

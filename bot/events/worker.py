@@ -1,0 +1,184 @@
+"""The event worker: Rasa's events from RabbitMQ into ``conversation_events``.
+
+Rasa's ``pika`` event broker publishes every event of every replica, persistent, to the
+fanout exchange ``rasa-exchange`` and the durable queue :data:`QUEUE`. The worker reads
+them with manual acknowledgements, in batches, and acknowledges a batch only once it is
+committed: a worker killed in between gets the batch again and records nothing twice
+(:func:`bot.events.record.record`). Events published while the worker was away wait in
+the durable queue. Events the broker lost (RabbitMQ down while a replica died) are found
+by a periodic sweep of Rasa's own ``events`` table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.events.record import EventRow, record, sweep, to_row
+from bot.store.db import Database
+
+log = logging.getLogger("bot.events")
+
+#: The fanout exchange Rasa's pika broker declares (non-durable, as Rasa declares it).
+EXCHANGE = "rasa-exchange"
+#: The durable queue named in the cluster's ``endpoints.yml`` (``queues: [calx_events]``).
+QUEUE = "calx_events"
+BATCH = 200
+BATCH_WAIT_S = 0.2
+SWEEP_EVERY_S = 30.0
+RETRY_S = 1.0
+REPORT_EVERY_S = 60.0
+
+
+@dataclass
+class Worker:
+    """Consumes :data:`QUEUE` into the database at ``database_url``."""
+
+    database_url: str
+    amqp_url: str
+    queue: str = QUEUE
+    sweep_every: float | None = SWEEP_EVERY_S
+    batch: int = BATCH
+    stats: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.database = Database(self.database_url)
+        self._pending: asyncio.Queue[Any] = asyncio.Queue()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the current batch and stop."""
+        self._stop.set()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _write(self, rows: list[EventRow]) -> int:
+        with self.database.session() as session:
+            return record(session, rows, "broker")
+
+    def _sweep(self) -> int:
+        with self.database.session() as session:
+            return sweep(session)
+
+    async def _flush(self, messages: list[Any]) -> None:
+        """Record a batch, then acknowledge it; on a database error, hand it back to RabbitMQ."""
+        rows: list[EventRow] = []
+        for message in messages:
+            try:
+                body = json.loads(message.body)
+            except ValueError:
+                body = None
+            row = to_row(body.get("sender_id"), body) if isinstance(body, dict) else None
+            if row is None:
+                self.stats["ignored"] += 1
+            else:
+                rows.append(row)
+        try:
+            new = await asyncio.to_thread(self._write, rows)
+        except Exception as error:  # database away: RabbitMQ keeps the batch for later
+            log.warning(
+                "database unavailable (%s): batch returned to the queue", type(error).__name__
+            )
+            self.database.dispose()
+            for message in messages:
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=True)
+            await asyncio.sleep(RETRY_S)
+            return
+        self.stats["new"] += new
+        self.stats["seen again"] += len(rows) - new
+        for message in messages:
+            with contextlib.suppress(Exception):  # the channel closed: it will be redelivered
+                await message.ack()
+
+    async def _drain(self) -> None:
+        while not (self._stop.is_set() and self._pending.empty()):
+            try:
+                first = await asyncio.wait_for(self._pending.get(), timeout=0.5)
+            except asyncio.TimeoutError:
+                continue
+            messages = [first]
+            await asyncio.sleep(BATCH_WAIT_S)
+            while not self._pending.empty() and len(messages) < self.batch:
+                messages.append(self._pending.get_nowait())
+            await self._flush(messages)
+
+    async def _sweeper(self) -> None:
+        while self.sweep_every is not None and not self._stop.is_set():
+            try:
+                swept = await asyncio.to_thread(self._sweep)
+            except Exception as error:  # database away: next time
+                log.warning("sweep skipped: database unavailable (%s)", type(error).__name__)
+                self.database.dispose()
+            else:
+                self.stats["swept"] += swept
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.sweep_every)
+
+    async def _reporter(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), REPORT_EVERY_S)
+            log.info("events: %s", dict(self.stats) or "none yet")
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def _connect(self) -> Any:
+        import aio_pika
+
+        told = False
+        while not self._stop.is_set():
+            try:
+                return await aio_pika.connect_robust(self.amqp_url, reconnect_interval=RETRY_S)
+            except Exception as error:  # broker not there yet
+                if not told:
+                    log.warning(
+                        "waiting for RabbitMQ (%s): is it running? (rabbitmq-server -detached)",
+                        type(error).__name__,
+                    )
+                    told = True
+                await asyncio.sleep(RETRY_S)
+        return None
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop`; flush what was received before returning."""
+        import aio_pika
+
+        connection = await self._connect()
+        if connection is None:
+            return
+        log.info("event worker consuming %r", self.queue)
+        tasks = [asyncio.create_task(t) for t in (self._drain(), self._sweeper(), self._reporter())]
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self.batch * 2)
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)
+            queue = await channel.declare_queue(self.queue, durable=True)
+            await queue.bind(exchange, "")
+            await queue.consume(self._pending.put, no_ack=False)
+            await self._stop.wait()
+        finally:
+            self._stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await connection.close()
+            self.database.dispose()
+            log.info("event worker stopped: %s", dict(self.stats))
+
+
+def run_worker(worker: Worker) -> None:
+    """Run ``worker`` until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        await worker.run()
+
+    asyncio.run(main())
