@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -17,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.interview import turn
 from bot.interview.records import Recorder
 from bot.interview.turn import Extractor, Interpreter, InterviewState, Turn, next_slot
 
@@ -57,6 +59,20 @@ def message_intent(tracker: Tracker) -> tuple[str | None, float]:
     """The latest user message's intent and NLU confidence."""
     intent = (tracker.latest_message or {}).get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The metadata the channel sent with the latest user message (``{}`` if none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return dict(metadata) if isinstance(metadata, Mapping) else {}
+    return {}
+
+
+def channel_respondent(tracker: Tracker) -> str | None:
+    """Who is typing, if the latest message came from a channel that says so (Slack, Teams)."""
+    return turn.channel_respondent(tracker.get_latest_input_channel(), message_metadata(tracker))
 
 
 def previous_action(events: Iterable[Mapping[str, Any]]) -> str | None:
@@ -147,15 +163,19 @@ class BaseFormValidationAction(FormValidationAction, ABC):
         """Handle the latest answer (if any), then request the next slot."""
         state = state_of(tracker)
         events: list[EventType] = []
+        preset = channel_respondent(tracker)
+        if state.respondent is None and preset is not None:  # residents on Slack or Teams
+            state = replace(state, respondent=preset)
+            events.append(SlotSet(turn.RESPONDENT, preset))
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested and is_fresh_message(tracker.events):
-            turn = self.handle(str(requested), state, tracker)
-            if turn is None:
+            answer = self.handle(str(requested), state, tracker)
+            if answer is None:
                 return []  # an interruption: the form is rejected and a rule answers
-            say(dispatcher, turn.messages)
-            after = turn.apply(state)
-            self.after_turn(tracker, state, after, turn)
-            events = slot_events(turn.slot_updates())
+            say(dispatcher, answer.messages)
+            after = answer.apply(state)
+            self.after_turn(tracker, state, after, answer)
+            events += slot_events(answer.slot_updates())
             state = after
         following = self.next_slot(state)
         if following != requested and state.reasks:

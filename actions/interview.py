@@ -166,7 +166,7 @@ class AskConsent(AskSlot):
     def wording(self, state: InterviewState) -> tuple[str, list[EventType]]:
         """The consent question (clearer on a re-ask)."""
         key = "consent_reask" if state.reasks else "consent_question"
-        return wording.text(key), []
+        return wording.text(key, state.respondent), []
 
 
 class AskRespondent(AskSlot):

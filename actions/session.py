@@ -25,8 +25,9 @@ class ActionWelcome(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Greet and say how answers are kept."""
-        base.say(dispatcher, [wording.text("greeting"), wording.text("privacy")])
+        """Greet and say how answers are kept (shorter, in clinical terms, on Slack or Teams)."""
+        who = base.channel_respondent(tracker)
+        base.say(dispatcher, [wording.text("greeting", who), wording.text("privacy", who)])
         return []
 
 

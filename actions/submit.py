@@ -26,7 +26,7 @@ class ActionSubmitInterview(Action):
         state = base.state_of(tracker)
         over: list[EventType] = [SlotSet(INTERVIEW_OVER, True)]
         if state.consent != "yes":
-            dispatcher.utter_message(text=wording.text("consent_declined"))
+            dispatcher.utter_message(text=wording.text("consent_declined", state.respondent))
             return over
         summary = None
         try:

@@ -34,11 +34,14 @@ def build_tracker(
     after: tuple[str, ...] = (),
     before: tuple[str, ...] = (),
     active_loop: str | None = FORM,
+    input_channel: str | None = "rest",
+    metadata: dict[str, Any] | None = None,
     **slots: Any,
 ) -> Tracker:
     """A tracker whose latest event is the user's message (then the actions in ``after``).
 
     ``before`` names actions of the previous turn (before the form asked and listened).
+    ``input_channel`` and ``metadata`` are those of the user's message (a channel's).
 
     Like the temporary tracker Rasa sends to the form's validation action, the form's
     own ``ActionExecuted`` comes last.
@@ -55,7 +58,13 @@ def build_tracker(
         events.append({"event": "action", "name": FORM})
     events += [
         {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": text, "parse_data": latest},
+        {
+            "event": "user",
+            "text": text,
+            "parse_data": latest,
+            "input_channel": input_channel,
+            "metadata": metadata or {},
+        },
     ]
     for name in after:
         events.append({"event": "action", "name": name})

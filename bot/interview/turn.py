@@ -69,6 +69,10 @@ INTERRUPTIONS = frozenset(
 )
 #: Below this NLU confidence an interruption intent loses to an answer that was understood.
 INTERRUPTION_CONFIDENCE = 0.8
+#: Input channels (``bot.channels``) that verify every request and say who is typing in the
+#: message metadata ``{"calx": {"respondent": ...}}``: Slack and Teams (Bot Framework).
+#: Metadata of other channels (REST, the widget) is never trusted for this.
+RESPONDENT_CHANNELS = frozenset({"slack", "botframework"})
 
 
 class Interpretation(Protocol):
@@ -219,6 +223,15 @@ def next_slot(state: InterviewState) -> str | None:
     if state.summary_confirmed != "yes":
         return SUMMARY_CONFIRMED
     return None
+
+
+def channel_respondent(input_channel: str | None, metadata: Mapping[str, Any] | None) -> str | None:
+    """Who is typing, when a verified channel says so (residents on Slack or Teams)."""
+    if input_channel not in RESPONDENT_CHANNELS or not isinstance(metadata, Mapping):
+        return None
+    calx = metadata.get("calx")
+    who = calx.get("respondent") if isinstance(calx, Mapping) else None
+    return who if who in wording.RESPONDENTS else None
 
 
 def is_interruption(intent: str | None, confidence: float, value: Any) -> bool:
@@ -374,6 +387,8 @@ def answer_consent(state: InterviewState, text: str, intent: str | None, confide
     else:
         turn.slots[CONSENT] = answer
         turn.slots[REASKS] = 0
+        if answer == "yes" and state.respondent is not None:  # known from the channel
+            turn.messages.append(wording.text("intro", state.respondent))
     return turn
 
 

@@ -57,6 +57,8 @@ class Calx:
     rasa_token: str = "e2e-rasa-token"
     api_token: str = "e2e-api-token"
     process: subprocess.Popen[bytes] | None = None
+    #: More ``CALX_*`` settings (e.g. a channel's secrets).
+    extra_env: dict[str, str] | None = None
 
     @property
     def rasa(self) -> str:
@@ -77,6 +79,7 @@ class Calx:
             "CALX_RASA_PORT": str(self.rasa_port),
             "CALX_ACTION_PORT": str(self.action_port),
             "CALX_WEB_PORT": str(self.web_port),
+            **(self.extra_env or {}),
         }
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> Calx:

@@ -1,4 +1,8 @@
-"""The real processes, started once for the end-to-end tests (marker ``e2e``)."""
+"""The real processes, started once for the end-to-end tests (marker ``e2e``).
+
+Slack's channel is switched on with a local stand-in for Slack's Web API, so that a
+resident's messages go through the real, signed webhook (``test_e2e_channels``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from calx_process import Calx
+from slack_fake import SlackApi, slack_stand_in
 
 
 @pytest.fixture(scope="session")
@@ -15,9 +20,16 @@ def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def calx(e2e_dir: Path) -> Iterator[Calx]:
+def slack_api() -> Iterator[SlackApi]:
+    with slack_stand_in() as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def calx(e2e_dir: Path, slack_api: SlackApi) -> Iterator[Calx]:
     """Calx on free ports with its own SQLite database; stopped with Ctrl-C at the end."""
     app = Calx(database_url=f"sqlite:///{e2e_dir / 'calx.db'}", log=e2e_dir / "run.log")
+    app.extra_env = slack_api.env()
     app.start()
     try:
         yield app

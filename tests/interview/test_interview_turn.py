@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import workup
 from bot.interview import turn, wording
-from bot.interview.turn import InterviewState, answer_finding, merge, next_slot
+from bot.interview.turn import InterviewState, answer_consent, answer_finding, merge, next_slot
 from bot.knowledge import UNKNOWN, get_dictionary
 from bot.nlp import Interpretation, extract, interpret
 
@@ -402,3 +402,28 @@ def test_progress_is_noted_sparingly() -> None:
     assert note is not None and note.startswith("(about ")
     assert noted == 6
     assert turn.progress_note(replace(many, progress_noted=noted)) == (None, 6)
+
+
+# -- who is typing, from the channel ----------------------------------------------------------
+
+
+def test_the_channels_that_say_who_is_typing_are_calx_s_verified_ones() -> None:
+    from bot.channels import slack, teams
+
+    channels = {slack.SlackThreadInput.name(): slack, teams.TeamsInput.name(): teams}
+    assert set(channels) == turn.RESPONDENT_CHANNELS
+    for name, module in channels.items():
+        metadata = {"calx": dict(module.CHANNEL_METADATA)}
+        assert turn.channel_respondent(name, metadata) == "clinician"
+        assert turn.channel_respondent("rest", metadata) is None
+
+
+def test_consent_given_with_the_respondent_known_introduces_the_interview() -> None:
+    known = answer_consent(InterviewState(respondent="clinician"), "yes", "affirm", 0.99)
+    assert known.slots[turn.CONSENT] == "yes"
+    assert known.messages == [wording.text("intro", "clinician")]
+    assert next_slot(known.apply(InterviewState(respondent="clinician"))) == workup.next_question(
+        {}
+    )
+    unknown = answer_consent(InterviewState(), "yes", "affirm", 0.99)
+    assert unknown.messages == []
