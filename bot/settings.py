@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseSettings, validator
+from pydantic.fields import ModelField
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
@@ -32,6 +33,15 @@ DEFAULT_PASSWORDS = frozenset({"guest", "postgres", "password", "redis", "rabbit
 #: Shortest secret accepted in production.
 MIN_SECRET_CHARS = 16
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+#: A wildcard listen address, and the address a browser or a link uses for it.
+LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+
+
+def split_list(value: str) -> list[str]:
+    """``"a, b c"`` as ``["a", "b", "c"]`` (comma- or space-separated)."""
+    return [item for item in value.replace(",", " ").split() if item]
 
 
 def log_level_number(level: str) -> int:
@@ -55,8 +65,13 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     web_port: int = 8000
-    rasa_url: str = "http://127.0.0.1:5005"
-    web_url: str = "http://127.0.0.1:8000"
+    #: Where Rasa and the web app are reached; default ``http://<host>:<port>`` of the above.
+    rasa_url: str = ""
+    web_url: str = ""
+    #: Origins allowed to call Rasa from a browser (``rasa run --cors``), comma-separated,
+    #: e.g. ``https://portal.example.org``; empty = ``*`` in development and test; the Rasa
+    #: server refuses to start in production without it (``check_cors``).
+    cors_origins: str = ""
     log_level: str = "INFO"
     #: ``make run-cluster``: production checks apply whatever ``env`` says.
     cluster: bool = False
@@ -137,6 +152,46 @@ class Settings(BaseSettings):
                 f"refusing to start {mode}: "
                 + "; ".join(found)
                 + f" (set each secret to a random value of at least {MIN_SECRET_CHARS} characters)"
+            )
+
+    @validator("rasa_url", "web_url", always=True)
+    def _default_url(cls, value: str, values: dict[str, Any], field: ModelField) -> str:
+        """An unset URL follows ``CALX_HOST`` and the port (a wildcard host as loopback)."""
+        if value.strip():
+            return value.strip().rstrip("/")
+        host = str(values.get("host") or "127.0.0.1")
+        host = LOOPBACK_FOR.get(host, host)
+        if ":" in host:
+            host = f"[{host}]"
+        port = values.get("rasa_port" if field.name == "rasa_url" else "web_port")
+        return f"http://{host}:{port}"
+
+    @validator("cors_origins")
+    def _check_origins(cls, value: str) -> str:
+        """Each origin is ``*`` or ``scheme://host[:port]`` (what browsers send)."""
+        for origin in split_list(value):
+            url = urlsplit(origin)
+            bare = url.scheme in ("http", "https") and url.hostname and not url.path.strip("/")
+            if origin != "*" and not (bare and not url.query and not url.fragment):
+                raise ValueError(
+                    f"CALX_CORS_ORIGINS: {origin!r} is not an origin like https://host"
+                )
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The origins for ``rasa run --cors`` (``["*"]`` when unset outside production)."""
+        origins = [o.rstrip("/") for o in split_list(self.cors_origins)]
+        if origins or self.env == "production":
+            return origins
+        return ["*"]
+
+    def check_cors(self) -> None:
+        """Raise ``ValueError`` if production has no explicit ``CALX_CORS_ORIGINS``."""
+        if not self.cors_origin_list:
+            raise ValueError(
+                "refusing to start in production without CALX_CORS_ORIGINS: set the sites "
+                "allowed to call Rasa from a browser (e.g. https://portal.example.org, or *)"
             )
 
     def check_production(self) -> None:

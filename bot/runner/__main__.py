@@ -22,10 +22,14 @@ from bot.settings import get_settings
 log = logging.getLogger("bot.runner")
 
 
+#: Build the spaCy pipeline, removing those of older rule sets so they don't pile up.
+NLP_BUILD = ("-m", "bot.nlp.build", "--prune")
+
+
 def _build_nlp() -> None:
     """Build the spaCy pipeline when the NLP package has a build step (it is idempotent)."""
     if importlib.util.find_spec("bot.nlp.build") is not None:
-        subprocess.run([sys.executable, "-m", "bot.nlp.build"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, *NLP_BUILD], cwd=ROOT, check=True)  # noqa: S603
 
 
 def _check_domain() -> None:

@@ -2,19 +2,28 @@
 
 ``python -m bot.runner.rasa_server --model M --endpoints E [--port P]`` runs ``rasa run``
 with the REST and socket.io channels of ``credentials.yml``, the HTTP API enabled
-(``CALX_RASA_TOKEN``) and CORS for the web app's widget.
+(``CALX_RASA_TOKEN``) and CORS for the widget's sites (``CALX_CORS_ORIGINS``; ``*`` by
+default outside production, required in production).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from bot.settings import get_settings
 
 
-def rasa_argv(model: str, endpoints: str, credentials: str, port: int, host: str) -> list[str]:
-    """The ``rasa run`` arguments (without the token)."""
+def rasa_argv(
+    model: str,
+    endpoints: str,
+    credentials: str,
+    port: int,
+    host: str,
+    cors: Sequence[str] = ("*",),
+) -> list[str]:
+    """The ``rasa run`` arguments (without the token); ``cors``: the allowed origins."""
     return [
         "rasa", "run",
         "--model", model,
@@ -23,7 +32,7 @@ def rasa_argv(model: str, endpoints: str, credentials: str, port: int, host: str
         "--interface", host,
         "--port", str(port),
         "--enable-api",
-        "--cors", "*",
+        "--cors", *cors,
     ]  # fmt: skip
 
 
@@ -36,8 +45,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int)
     args = parser.parse_args(argv)
     settings = get_settings()
+    try:
+        settings.check_cors()
+    except ValueError as error:
+        sys.exit(str(error))
     run_argv = rasa_argv(
-        args.model, args.endpoints, args.credentials, args.port or settings.rasa_port, settings.host
+        args.model,
+        args.endpoints,
+        args.credentials,
+        args.port or settings.rasa_port,
+        settings.host,
+        settings.cors_origin_list,
     )
     # only this process's memory sees the token; /proc/<pid>/cmdline does not
     sys.argv = [*run_argv, "--auth-token", settings.rasa_token]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,7 +18,9 @@ import pytest
 import yaml
 from calx_process import free_port
 
+from bot.runner import __main__ as runner_main
 from bot.runner import model
+from bot.runner.rasa_server import rasa_argv
 from bot.runner.supervisor import Service, Supervisor, _status, write_endpoints
 from bot.settings import Settings
 
@@ -109,3 +112,120 @@ def test_a_service_that_answers_but_cannot_work_fails_fast(tmp_path: Path) -> No
     assert Supervisor([broken], tmp_path).run(ready_timeout=120) == 1
     assert time.monotonic() - started < 60
     assert _status(f"http://127.0.0.1:{port}/") is None
+
+
+# -- settings the runner passes on: URLs that follow the ports, CORS, the NLP build -----------
+
+
+@pytest.fixture
+def no_calx_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No ``CALX_*`` variable of the calling shell leaks into the settings under test."""
+    for name in list(os.environ):
+        if name.startswith("CALX_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def settings_of(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("values", "rasa_url", "web_url"),
+    [
+        ({}, "http://127.0.0.1:5005", "http://127.0.0.1:8000"),
+        ({"rasa_port": 6005, "web_port": 9000}, "http://127.0.0.1:6005", "http://127.0.0.1:9000"),
+        ({"host": "0.0.0.0", "web_port": 8080}, "http://127.0.0.1:5005", "http://127.0.0.1:8080"),
+        ({"host": "calx.internal"}, "http://calx.internal:5005", "http://calx.internal:8000"),
+        ({"host": "::", "rasa_port": 7000}, "http://[::1]:7000", "http://[::1]:8000"),
+        (
+            {"rasa_url": "https://chat.example.org/", "rasa_port": 1},
+            "https://chat.example.org",
+            "http://127.0.0.1:8000",
+        ),
+    ],
+)
+def test_urls_follow_the_host_and_ports_unless_set(
+    no_calx_env: pytest.MonkeyPatch, values: dict[str, object], rasa_url: str, web_url: str
+) -> None:
+    settings = settings_of(**values)
+    assert (settings.rasa_url, settings.web_url) == (rasa_url, web_url)
+
+
+def test_changing_the_rasa_port_moves_the_portal_with_it(no_calx_env: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.web.app import create_app
+
+    no_calx_env.setenv("CALX_RASA_PORT", "6111")
+    no_calx_env.setenv("CALX_DATABASE_URL", "sqlite://")
+    page = TestClient(create_app(Settings(_env_file=None))).get("/portal")
+    assert page.status_code == 200
+    assert '"serverUrl": "http://127.0.0.1:6111"' in page.text
+    assert "http://127.0.0.1:6111" in page.headers["content-security-policy"]
+    assert ":5005" not in page.text + page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("env", "origins", "expected"),
+    [
+        ("development", "", ["*"]),
+        ("test", "", ["*"]),
+        ("production", "", []),
+        ("production", "*", ["*"]),
+        (
+            "production",
+            "https://portal.example.org, http://localhost:3000/",
+            ["https://portal.example.org", "http://localhost:3000"],
+        ),
+    ],
+)
+def test_cors_origins(
+    no_calx_env: pytest.MonkeyPatch, env: str, origins: str, expected: list[str]
+) -> None:
+    settings = settings_of(env=env, cors_origins=origins)
+    assert settings.cors_origin_list == expected
+    argv = rasa_argv("m.tar.gz", "e.yml", "c.yml", 5005, "127.0.0.1", settings.cors_origin_list)
+    assert argv[argv.index("--cors") + 1 :] == expected
+    if expected:
+        settings.check_cors()
+    else:
+        with pytest.raises(ValueError, match="CALX_CORS_ORIGINS"):
+            settings.check_cors()
+
+
+@pytest.mark.parametrize(
+    "origin", ["portal.example.org", "https://portal.example.org/widget", "ftp://x", "https://"]
+)
+def test_an_origin_that_is_not_one_is_refused(no_calx_env: pytest.MonkeyPatch, origin: str) -> None:
+    with pytest.raises(ValueError, match="CALX_CORS_ORIGINS"):
+        settings_of(cors_origins=f"https://ok.example.org, {origin}")
+
+
+def test_the_rasa_server_refuses_production_without_cors_origins() -> None:
+    strong = "s" * 24
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALX_")} | {
+        "PYTHONPATH": str(ROOT),
+        "CALX_ENV": "production",
+        "CALX_RASA_TOKEN": strong,
+        "CALX_API_TOKEN": strong,
+        "CALX_SECRET_KEY": strong,
+        "CALX_DATABASE_URL": "sqlite://",
+    }
+    argv = ["-m", "bot.runner.rasa_server", "--model", "m.tar.gz", "--endpoints", "e.yml"]
+    done = subprocess.run(
+        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode != 0
+    assert "without CALX_CORS_ORIGINS" in done.stderr
+
+
+def test_preparing_prunes_older_nlp_pipelines() -> None:
+    from bot.nlp.pipeline import NLP_DIR, pipeline_dir
+
+    stale = NLP_DIR / "calx-0000000000000000"
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "meta.json").write_text("{}")
+    runner_main._build_nlp()
+    assert not stale.exists()
+    assert pipeline_dir().is_dir()
