@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.nlp.pipeline import CLAUSE_SUFFIX, Entry, get_nlp, load_lexicon
+from bot.nlp.pipeline import (
+    CLAUSE_SUFFIX,
+    Entry,
+    Normaliser,
+    compile_pattern,
+    get_nlp,
+    load_lexicon,
+)
 
 Status = Literal["affirmed", "hedged", "negated", "uncertain", "hypothetical", "family"]
 
@@ -24,6 +32,30 @@ _DURATION_TOKEN = re.compile(
     r"^x\d+(?:[a-z]{1,3})?$|^\d+(?:y|yr|yrs|m|mo|mos)$|^\d+(?:k|mg|mcg|iu|g)$"
 )
 _SEGMENT_BREAKS = frozenset({",", ";", "+", "/"})
+#: Normalised words that negate what follows ("fingers don't go white": "n't" -> "not").
+_NEGATION_NORMS = frozenset({"not", "never", "no", "nor", "cannot"})
+#: Words after "not" that make it no negation ("not only", "not just").
+_NOT_NEGATING_NEXT = frozenset({"only", "just", "necessarily"})
+#: Words saying something was so once and is not now, as sequences of words (lower case or
+#: normalised): before the entity ("used to", "stopped the vitamin D", "no longer on") and
+#: after it ("not on dialysis anymore", "the calcium I stopped").
+_CEASED_BEFORE = (
+    ("use", "to"), ("stop",), ("quit",), ("come", "off"), ("no", "longer"), ("previously",),
+    ("formerly",), ("was", "on"), ("were", "on"),
+)  # fmt: skip
+_CEASED_AFTER = (
+    ("anymore",), ("any", "more"), ("any", "longer"), ("in", "the", "past"), ("previously",),
+    ("stop",), ("quit",), ("come", "off"), ("no", "longer"),
+)  # fmt: skip
+#: Where the clause of a "stopped" word ends.
+_CLAUSE_ENDS = frozenset(
+    {",", ";", ":", "(", ")", "-", "but", "however", "though", "although", "whereas", "while",
+     "because", "cos", "since", "except", "now", "still", "currently", "before", "after",
+     "until", "till", "when"}
+)  # fmt: skip
+#: "and" followed by one of these starts a new clause ("... and I take vitamin D").
+_NEW_SUBJECT = frozenset({"i", "she", "he", "they", "we", "it", "my", "his", "her", "their"})
+_CEASED_REACH = 6
 _PRIORITY: tuple[tuple[str, Status], ...] = (
     ("FAMILY", "family"),
     ("HYPOTHETICAL", "hypothetical"),
@@ -46,6 +78,7 @@ class Mention:
     status: Status
     historical: bool
     lesion_context: bool
+    ceased: bool = False
 
     @property
     def confident(self) -> bool:
@@ -92,6 +125,130 @@ def _counts(doc: Any, modifier: Any, seg: tuple[int, int], affirmed_seg: bool) -
     return True
 
 
+def _spells_negation(entry: Entry) -> bool:
+    """Whether one of the entry's patterns names a negation itself ("sores that won't heal")."""
+    for text in entry.patterns:
+        if not isinstance(text, str):
+            continue
+        for item in text.split():
+            for alt in item.rstrip("?").split("|"):
+                words = set(alt.lstrip("=").lower().split("_"))
+                if words & {"not", "n't", "never", "no", "nor", "cannot", "no_one", "nobody"}:
+                    return True
+    return False
+
+
+class _LiteralNegations:
+    """Matches the entries that spell a negation with gaps that may not cover one.
+
+    A negation inside an entity's span belongs to the entry when a pattern of it still
+    matches with negation-free gaps ("sores that don't heal"); otherwise it fell into a
+    gap and negates the entity ("fingers don't go white"). Built lazily, once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._matcher: Any = None
+
+    def _build(self, nlp: Any) -> Any:
+        from spacy.matcher import Matcher
+
+        lexicon = load_lexicon()
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        norm = Normaliser(table, lexicon.protected)
+
+        def tokenize(text: str) -> list[str]:
+            return [t.text for t in nlp.make_doc(text)]
+
+        matcher = Matcher(nlp.vocab)
+        for entry in lexicon.entries.values():
+            if not _spells_negation(entry):
+                continue
+            patterns: list[list[dict[str, Any]]] = []
+            for text in entry.patterns:
+                if isinstance(text, list):
+                    patterns.append(text)
+                else:
+                    patterns.extend(compile_pattern(text, tokenize, norm, _NEGATION_NORMS))
+            matcher.add(entry.id, patterns)
+        return matcher
+
+    def literal(self, doc: Any, entry_id: str, token: int) -> bool:
+        """Whether ``entry_id`` matches ``doc`` around ``token`` without a gap covering it."""
+        if self._matcher is None:
+            with self._lock:
+                if self._matcher is None:
+                    self._matcher = self._build(get_nlp())
+        sent = doc[token].sent
+        key = doc.vocab.strings.add(entry_id)
+        for match_id, start, end in self._matcher(sent.as_doc()):
+            if match_id == key and start <= token - sent.start < end:
+                return True
+        return False
+
+
+_LITERAL = _LiteralNegations()
+
+
+def _inner_negation(doc: Any, ent: Any, entry: Entry, spells: bool) -> bool:
+    """A negation inside the entity's own words that is not part of its pattern."""
+    for token in doc[ent.start + 1 : ent.end - 1]:
+        if token.norm_ not in _NEGATION_NORMS:
+            continue
+        nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if nxt is not None and nxt.norm_ in _NOT_NEGATING_NEXT:
+            continue
+        if spells and _LITERAL.literal(doc, entry.id, token.i):
+            continue
+        return True
+    return False
+
+
+def _clause_end(doc: Any, i: int) -> bool:
+    token = doc[i]
+    if token.norm_ in _CLAUSE_ENDS or token.lower_ in _CLAUSE_ENDS:
+        return True
+    return token.lower_ == "and" and i + 1 < len(doc) and doc[i + 1].lower_ in _NEW_SUBJECT
+
+
+def _has_marker(words: list[tuple[str, str]], markers: tuple[tuple[str, ...], ...]) -> bool:
+    for i in range(len(words)):
+        for marker in markers:
+            part = words[i : i + len(marker)]
+            if len(part) == len(marker) and all(
+                w in pair for w, pair in zip(marker, part, strict=True)
+            ):
+                return True
+    return False
+
+
+def _ceased(doc: Any, ent: Any) -> bool:
+    """Whether the entity's clause says it stopped ("not on dialysis anymore", "used to")."""
+    sent = ent.sent
+    left = ent.start
+    while left > sent.start and ent.start - left < _CEASED_REACH and not _clause_end(doc, left - 1):
+        left -= 1
+    right = ent.end
+    while right < sent.end and right - ent.end < _CEASED_REACH and not _clause_end(doc, right):
+        right += 1
+
+    def words(start: int, end: int) -> list[tuple[str, str]]:
+        return [(t.lower_, t.norm_) for t in doc[start:end]]
+
+    return _has_marker(words(left, ent.start), _CEASED_BEFORE) or _has_marker(
+        words(ent.end, right), _CEASED_AFTER
+    )
+
+
+_SPELLS: dict[str, bool] = {}
+
+
+def _entry_spells_negation(entry: Entry) -> bool:
+    if entry.id not in _SPELLS:
+        _SPELLS[entry.id] = _spells_negation(entry)
+    return _SPELLS[entry.id]
+
+
 def analyse(message: str) -> list[Mention]:
     """Entities of ``message`` with their status (negated, uncertain, ...), in text order."""
     nlp = get_nlp()
@@ -107,12 +264,15 @@ def analyse(message: str) -> list[Mention]:
         seg = _segment(doc, ent.start, ent.end)
         affirmed_seg = _affirmed_segment(doc, *seg)
         categories = {_category(m) for m in ent._.modifiers if _counts(doc, m, seg, affirmed_seg)}
+        if _inner_negation(doc, ent, entry, _entry_spells_negation(entry)):
+            categories.add("NEGATED_EXISTENCE")
         status: Status = "affirmed"
         for category, name in _PRIORITY:
             if category in categories:
                 status = name
                 break
         sentence = sentences[ent.sent.start]
+        ceased = _ceased(doc, ent)
         out.append(
             Mention(
                 entry=entry,
@@ -123,6 +283,7 @@ def analyse(message: str) -> list[Mention]:
                 sentence=sentence,
                 status=status,
                 historical="HISTORICAL" in categories,
+                ceased=ceased,
                 lesion_context=sentence in lesion_sents,
             )
         )

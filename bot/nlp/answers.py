@@ -145,3 +145,48 @@ def lead_polarity(text: str) -> Polarity | None:
     if NO_ANYWHERE_RE.search(text):
         return "no"
     return None
+
+
+_WHO = r"(?:i|s?he|they|we)"
+#: An answer saying it stopped ("not anymore", "used to", "no longer", "stopped").
+CEASED_LEAD_RE = re.compile(
+    rf"^{_HEDGE}(?:(?:no+|nope|nah|yes|yeah|yep)[\s,.!]*)?(?:but\s+)?"
+    + _any(
+        r"not\s+(?:any\s*more|any\s+longer)\b",
+        rf"(?:not\s+(?:now|currently|at\s+the\s+moment),?\s+)?(?:but\s+)?(?:{_WHO}\s+)?used\s+to\b",
+        rf"no\s+longer\b|previously\b|formerly\b|in\s+the\s+past\b|(?:{_WHO}\s+)?stopped\b",
+        rf"(?:{_WHO}\s+)?(?:came|come)\s+off\b|(?:{_WHO}\s+)?quit\b",
+    )
+)
+#: An answer saying it was so at some time ("I was, before my transplant", "I have been").
+PAST_LEAD_RE = re.compile(
+    rf"^{_HEDGE}(?:(?:no+|nope|nah|yes|yeah|yep)[\s,.!]*)?(?:but\s+)?"
+    + _any(
+        rf"{_WHO}\s+(?:was|were|did|had(?:\s+(?:it|that|one|some))?)"
+        r"(?=\s*(?:[,.!;]|$|but\b|before\b|until\b|till\b|for\b|years?\b|a\s+(?:while|long)\b|"
+        r"once\b|in\s+(?:the\s+past|\d+)\b|as\s+a\b|when\b|\d))",
+        r"(?:i've|i\s+have|s?he's|s?he\s+has|they've|they\s+have|we've)\s+been\b"
+        r"(?!\s+(?:on|doing|having|getting|taking|told|diagnosed))",
+        r"once\b",
+    )
+)
+#: "not currently", "not at the moment": says nothing about the past.
+NOT_NOW_RE = re.compile(
+    rf"^{_HEDGE}(?:(?:no+|nope|nah)[\s,.!]*)?(?:{_WHO}\s+(?:am|is|are|'m|'s|'re)\s+)?not\s+"
+    r"(?:right\s+)?(?:now|currently|at\s+the\s+moment|at\s+present|presently|today)\s*[.!]*$"
+)
+
+
+def ceased_lead(text: str) -> bool:
+    """Tell whether a normalised answer says it stopped ("not anymore", "I used to")."""
+    return CEASED_LEAD_RE.search(text) is not None
+
+
+def past_lead(text: str) -> bool:
+    """Tell whether a normalised answer says it was so once (stopped, "I was", "once")."""
+    return ceased_lead(text) or PAST_LEAD_RE.search(text) is not None
+
+
+def not_now(text: str) -> bool:
+    """Tell whether a normalised answer only denies the present ("not at the moment")."""
+    return NOT_NOW_RE.search(text) is not None

@@ -17,7 +17,14 @@ from typing import Any
 
 from bot.knowledge import UNKNOWN, Finding, get_dictionary
 from bot.nlp.analysis import Mention, analyse
-from bot.nlp.answers import lead_polarity, unknown_marker
+from bot.nlp.answers import (
+    Polarity,
+    ceased_lead,
+    lead_polarity,
+    not_now,
+    past_lead,
+    unknown_marker,
+)
 from bot.nlp.numbers import age_mention, parse_age, parse_onset_age, sex_mention
 from bot.nlp.pipeline import Evidence
 from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
@@ -34,6 +41,22 @@ _CONFUSABLE: tuple[frozenset[str], ...] = (
 _CURRENT_ONLY = frozenset(
     {"chemotherapy_recent", "calcium_or_antacid_intake", "vitamin_d_high_dose"}
 )
+#: Findings asked about the whole past (the question says "or have you been", "have you
+#: had", "have you been told", "did you have", "has ... broken open"): what stopped
+#: ("not on dialysis anymore", "I used to") still happened, so it is a "yes".
+EVER = frozenset(
+    {
+        "lesion_ulceration", "prior_injury_at_site", "injections_or_infusions", "kidney_disease",
+        "dialysis", "organ_transplant", "cancer_history", "parathyroid_disease", "sarcoidosis",
+        "short_stature_or_short_fingers", "digital_ulcers", "mouth_ulcers_or_hair_loss",
+        "hypercalcemia_symptoms", "constitutional_symptoms",
+    }
+)  # fmt: skip
+#: Findings about what the person takes now ("Do you take ..."): what stopped is a "no".
+TAKES_NOW = frozenset({"calcium_or_antacid_intake", "vitamin_d_high_dose"})
+#: Findings about a recent time: "stopped" is no "no" (only "years ago" is), and "not on
+#: it anymore" says nothing about when it stopped.
+_RECENT = frozenset({"chemotherapy_recent"})
 #: Multi-valued findings are never filled in passing: a mention may be only part of the list.
 _NEVER_MENTIONED = frozenset({"lesion_locations"})
 _LESION_GROUP = "the lumps"
@@ -55,9 +78,31 @@ def _finding(code: str) -> Finding:
     return findings[code]
 
 
-def _evidence(mentions: Iterable[Mention], code: str) -> list[tuple[Mention, Evidence]]:
+def _timed(m: Mention, e: Evidence) -> str:
+    """The mention's status for ``e.finding`` once a "stopped" in its clause is read.
+
+    For a finding about the whole past, something stopped happened ("affirmed"); for what
+    is taken now it is a "negated"; for a recent time "not ... anymore" says nothing
+    ("stale"); for a present state "not ... anymore" is "negated" and "used to" says
+    nothing ("stale").
+    """
+    if not m.ceased or m.status not in ("affirmed", "hedged", "negated"):
+        return m.status
+    code = e.finding
+    if code in EVER:
+        if m.status == "negated":
+            return "affirmed" if e.value == "yes" else "stale"
+        return m.status
+    if code in TAKES_NOW:
+        return "negated" if e.value == "yes" else "stale"
+    if code in _RECENT:
+        return "stale" if m.status == "negated" else m.status
+    return "negated" if m.status == "negated" else "stale"
+
+
+def _evidence(mentions: Iterable[Mention], code: str) -> list[tuple[Mention, Evidence, str]]:
     return [
-        (m, e)
+        (m, e, _timed(m, e))
         for m in mentions
         for e in m.entry.evidence
         if e.finding == code and e.policy != "none" and m.status != "family"
@@ -83,26 +128,36 @@ def _without(text: str, spans: list[str]) -> str:
     return normalize(text)
 
 
-def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
+def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | None:
     if unknown_marker(text):
         return UNKNOWN
     affirmed: set[str] = set()
     own_affirmed: list[str] = []
     negated = False
     uncertain = False
-    for m, e in _evidence(mentions, code):
-        if m.status in ("affirmed", "hedged"):
+    stopped = False
+    for m, e, status in _evidence(mentions, code):
+        stopped = stopped or (m.ceased and status != m.status)
+        if status in ("affirmed", "hedged"):
             own_affirmed.append(m.text)
             if e.override:
                 return str(e.value)
             recent_only = code in _CURRENT_ONLY and m.historical
             affirmed.add("no" if recent_only else str(e.value))
-        elif m.status == "negated" and e.value == "yes":
+        elif status == "negated" and e.value == "yes":
             negated = True
-        elif m.status in ("uncertain", "hypothetical"):
+        elif status in ("uncertain", "hypothetical"):
             uncertain = True
     # the words of the answer's own symptom ("she doesn't know where she is") are no "no"
     lead = lead_polarity(_without(text, own_affirmed))
+    if stopped or (not affirmed and not negated and past_lead(text)):
+        # "not anymore": the "no" is about now, the question may be about the past
+        lead = _past_answer(code, text, lead)
+    if not (affirmed or negated or uncertain):
+        if lead in ("yes", "no") and _answers_another_finding(code, message, mentions):
+            return None
+        if code in EVER and not_now(text):
+            return None  # "not at the moment" to "are you, or have you been?"
     if code == "family_history_calcinosis" and _RELATIVE_HAS_THEM.search(text):
         affirmed.add("yes")
     if affirmed or negated:
@@ -115,6 +170,62 @@ def _bool(code: str, text: str, mentions: list[Mention]) -> str | None:
     if uncertain and lead is None:
         return UNKNOWN
     return lead
+
+
+def _past_answer(code: str, text: str, lead: Polarity | None) -> Polarity | None:
+    """The polarity of an answer that says it was so once, for ``code``'s question."""
+    if code in EVER:
+        return "yes" if past_lead(text) or lead == "no" else lead
+    if code in TAKES_NOW:
+        return "no" if ceased_lead(text) else lead
+    if code in _RECENT or (lead == "yes" and ceased_lead(text)):
+        return None  # "used to" for a present state or a recent time: ask again
+    return lead
+
+
+#: Where the clause of an answer's own "I do" ends.
+_CLAUSE_BREAK = re.compile(
+    r"[,.;:!?()\n]|\s-+\s|\b(?:and|but|also|plus|though|although|since|because|cos|so|then|"
+    r"however|as\s+well)\b",
+    re.IGNORECASE,
+)
+#: Interjections before the clause that carries an answer ("yes, actually I do ...").
+_INTERJECTIONS = re.compile(
+    r"^(?:\W*\b(?:actually|well|um+|uh+|er+m?|oh|ok(?:ay)?|so|sorry|honestly|really|yes|yeah|"
+    r"yep|yup|yea|no+|nope|nah|definitely|absolutely|sure|correction|i\s+mean)\b)*[\W_]*",
+    re.IGNORECASE,
+)
+#: A clause whose verb takes what follows as its object: "I do get ...", "she's on ...".
+_SUBJECT_VERB = re.compile(
+    r"(?:i|i'm|im|i've|ive|s?he|s?he's|shes|hes|they|they're|theyre|we|we're|my\s+\w+|"
+    r"his\s+\w+|her\s+\w+)\b",
+    re.IGNORECASE,
+)
+_MENTION_POLICIES = ("full", "partial", "lesion")
+
+
+def _speaks_of_another(m: Mention, code: str) -> bool:
+    findings = {e.finding for e in m.entry.evidence if e.policy in _MENTION_POLICIES}
+    asked = any(e.finding == code for e in m.entry.evidence)
+    return bool(findings - _NEVER_MENTIONED) and not asked and m.status != "family"
+
+
+def _answers_another_finding(code: str, message: str, mentions: list[Mention]) -> bool:
+    """Whether the yes/no of ``message`` is the verb of another finding's clause.
+
+    "actually I do get white fingers" asked about dialysis: the "I do" is about the
+    fingers, not an answer to the question. A bare "yes," before another clause is kept.
+    """
+    others = [m for m in mentions if _speaks_of_another(m, code)]
+    if not others:
+        return False
+    start = _INTERJECTIONS.match(message)
+    begin = start.end() if start else 0
+    if not _SUBJECT_VERB.match(message, begin):
+        return False
+    stop = _CLAUSE_BREAK.search(message, begin)
+    end = stop.start() if stop else len(message)
+    return any(begin <= m.start_char < end for m in others)
 
 
 #: Words for the sex, strongest first: sex words, then pronouns for the patient, then the
@@ -157,7 +268,7 @@ def _sex(text: str) -> str | None:
 def _values(mentions: list[Mention], code: str, *, hedged_ok: bool = True) -> list[Any]:
     ok = ("affirmed", "hedged", "uncertain") if hedged_ok else ("affirmed",)
     out: list[Any] = []
-    for m, e in _evidence(mentions, code):
+    for m, e, _ in _evidence(mentions, code):
         if m.status in ok:
             out.extend(e.value if isinstance(e.value, list) else [e.value])
     return out
@@ -174,7 +285,7 @@ def _consistency(text: str, mentions: list[Mention]) -> str | None:
     for value in ("hard", "soft_paste", "unsure"):
         if value in found:
             return value
-    negated = [m for m, _ in _evidence(mentions, "lesion_consistency") if m.status == "negated"]
+    negated = [m for m, _, _ in _evidence(mentions, "lesion_consistency") if m.status == "negated"]
     return "unsure" if negated else None
 
 
@@ -230,7 +341,7 @@ def _diagnoses(text: str, mentions: list[Mention]) -> list[str] | str | None:
     ambiguous_only = True
     other = False
     uncertain = False
-    for m, e in _evidence(mentions, "known_diagnoses"):
+    for m, e, _ in _evidence(mentions, "known_diagnoses"):
         if m.status in ("uncertain", "hypothetical") and e.value != "none":
             uncertain = True
         if m.status not in ("affirmed", "hedged"):
@@ -261,7 +372,8 @@ def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str |
 
 def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
     """The value a mention gives another finding, or None if it should not count."""
-    if m.status not in ("affirmed", "negated") or e.policy in ("answer", "none"):
+    status = _timed(m, e)
+    if status not in ("affirmed", "negated") or e.policy in ("answer", "none"):
         return None
     if e.finding in _NEVER_MENTIONED:
         return None
@@ -275,7 +387,7 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
         if m.status != "affirmed" or m.entry.ambiguous or e.value == "none":
             return None
         return e.value
-    if m.status == "negated":
+    if status == "negated":
         return "no" if e.value == "yes" and e.policy == "full" else None
     return e.value
 
@@ -382,7 +494,7 @@ def interpret(
     elif finding == "known_diagnoses":
         value = _diagnoses(text, mentions)
     elif spec.type == "bool":
-        value = _bool(finding, text, mentions)
+        value = _bool(finding, text, message, mentions)
     elif unknown_marker(text):
         value = UNKNOWN
     if value is not None:

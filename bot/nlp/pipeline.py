@@ -223,15 +223,24 @@ def _item_alternatives(item: str, tokenize: Any) -> list[list[str]]:
     return alts
 
 
-def compile_pattern(text: str, tokenize: Any, norm: Normaliser) -> list[list[dict[str, Any]]]:
-    """Compile one pattern of the rule mini-language into spaCy token patterns."""
+def compile_pattern(
+    text: str, tokenize: Any, norm: Normaliser, gap_excludes: Iterable[str] = ()
+) -> list[list[dict[str, Any]]]:
+    """Compile one pattern of the rule mini-language into spaCy token patterns.
+
+    ``gap_excludes``: normalised words the ``*`` gaps may not cover (used to tell a
+    negation the pattern spells out from one that only fell into a gap).
+    """
     sequences: list[list[dict[str, Any]]] = [[]]
+    excluded = sorted(set(gap_excludes))
     for item in text.split():
         options: list[list[dict[str, Any]]]
         gap = re.fullmatch(r"\*(\d*)", item)
         if gap:
             n = int(gap.group(1) or _GAP_DEFAULT)
-            spec = {"TEXT": {"NOT_IN": [".", "!", "?", ";"]}, "OP": "?"}
+            spec: dict[str, Any] = {"TEXT": {"NOT_IN": [".", "!", "?", ";"]}, "OP": "?"}
+            if excluded:
+                spec["NORM"] = {"NOT_IN": excluded}
             options = [[dict(spec) for _ in range(n)]]
         elif item.startswith("~") and len(item) > 1:
             options = [[{"LOWER": {"REGEX": item[1:]}}]]

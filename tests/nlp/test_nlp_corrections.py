@@ -1,0 +1,202 @@
+"""Corrections and the time of an answer: negations inside a symptom's own words, "not
+anymore" read against the question's tense, a yes/no that belongs to another finding, and
+where the lumps are (trunk vs abdomen, needle sites)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from bot.knowledge import get_dictionary
+from bot.nlp import extract, interpret
+from bot.nlp.interpret import EVER, TAKES_NOW
+
+# ----------------------------------------------------------------------------- negated corrections
+
+NEGATED_RAYNAUD = [
+    "actually my fingers don't go white in the cold",
+    "my fingers never go white",
+    "no, my fingers do not change colour in the cold",
+    "I was wrong, I don't get Raynaud's",
+    "my hands dont really turn blue",
+    "sorry, her fingers have never changed color",
+    "correction - his toes do not go purple",
+]
+
+
+@pytest.mark.parametrize("message", NEGATED_RAYNAUD)
+def test_negation_inside_the_symptom_words_is_a_no(message: str) -> None:
+    assert extract(message).get("raynaud") == "no"
+    assert interpret("raynaud", message).value == "no"
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "value"),
+    [
+        # the negation is part of what the symptom is: still a yes
+        ("sores that don't heal", "skin_necrosis", "yes"),
+        ("a wound on my leg that won't heal", "skin_necrosis", "yes"),
+        ("I can't swallow properly", "reflux_or_swallowing", "yes"),
+        ("my kidneys don't work", "kidney_disease", "yes"),
+        ("she isn't making sense", "confusion", "yes"),
+        # the negation fell between the symptom's words: a no
+        ("my joints don't hurt", "joint_pain_swelling", "no"),
+        ("food never gets stuck", "reflux_or_swallowing", "no"),
+        ("my skin hasn't become tight", "skin_thickening", "no"),
+    ],
+)
+def test_negation_spelled_by_the_symptom_or_between_its_words(
+    message: str, code: str, value: str
+) -> None:
+    assert interpret(code, message).value == value
+
+
+# ----------------------------------------------------------------------------- "not anymore"
+
+
+def test_time_classes_follow_the_questions_wording() -> None:
+    findings = get_dictionary().findings
+    for code in EVER:
+        ask = findings[code].ask.lower()
+        assert re.search(r"\b(?:have|has|did)\b", ask), (code, ask)
+        assert findings[code].type == "bool"
+    for code in TAKES_NOW:
+        assert findings[code].ask.lower().startswith("do you take"), code
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "value"),
+    [
+        # asked about the whole past ("Are you on dialysis, or have you been?"): it happened
+        ("dialysis", "she's not on dialysis anymore", "yes"),
+        ("dialysis", "not anymore", "yes"),
+        ("dialysis", "no longer, I had a transplant", "yes"),
+        ("dialysis", "I used to be", "yes"),
+        ("dialysis", "I was, before my transplant", "yes"),
+        ("dialysis", "came off dialysis in 2020", "yes"),
+        ("dialysis", "not at the moment", None),
+        ("dialysis", "never been on dialysis", "no"),
+        ("cancer_history", "I don't have cancer anymore", "yes"),
+        ("mouth_ulcers_or_hair_loss", "I used to get mouth ulcers", "yes"),
+        ("parathyroid_disease", "not anymore, they took it out", "yes"),
+        # what the person takes now: stopped is a no
+        ("vitamin_d_high_dose", "I don't actually take vitamin D", "no"),
+        ("vitamin_d_high_dose", "I stopped taking vitamin D", "no"),
+        ("vitamin_d_high_dose", "not anymore", "no"),
+        ("calcium_or_antacid_intake", "I stopped the Tums last year", "no"),
+        ("calcium_or_antacid_intake", "used to, not now", "no"),
+        # a recent time: stopping is no answer to "how recently"
+        ("chemotherapy_recent", "stopped chemo 2 weeks ago", "yes"),
+        ("chemotherapy_recent", "not on chemo anymore", None),
+        # a present state: "not anymore" is a no, "used to" is asked again
+        ("raynaud", "not anymore", "no"),
+        ("raynaud", "my fingers don't go white anymore", "no"),
+        ("reflux_or_swallowing", "I used to have heartburn", None),
+        ("raynaud", "used to, not now", None),
+    ],
+)
+def test_stopped_is_read_against_the_question(code: str, message: str, value: Any) -> None:
+    assert interpret(code, message).value == value
+
+
+@pytest.mark.parametrize(
+    ("message", "expected", "absent"),
+    [
+        ("she's not on dialysis anymore", {"dialysis": "yes"}, ()),
+        ("I stopped taking vitamin D", {"vitamin_d_high_dose": "no"}, ()),
+        (
+            "I was on dialysis and I take vitamin D",
+            {"dialysis": "yes", "vitamin_d_high_dose": "yes"},
+            (),
+        ),
+        ("I used to get heartburn", {}, ("reflux_or_swallowing",)),
+        ("the calcium tablets I stopped last year", {"calcium_or_antacid_intake": "no"}, ()),
+        (
+            "no longer on dialysis since my transplant",
+            {"dialysis": "yes", "organ_transplant": "yes"},
+            (),
+        ),
+    ],
+)
+def test_stopped_in_passing(
+    message: str, expected: dict[str, Any], absent: tuple[str, ...]
+) -> None:
+    found = extract(message)
+    for code, value in expected.items():
+        assert found.get(code) == value, (code, found)
+    for code in absent:
+        assert code not in found, found
+
+
+# ----------------------------------------------------------------------------- yes/no of another finding
+
+OTHER_FINDING_CLAUSES = [
+    ("actually I do get white fingers", "raynaud", "yes"),
+    ("yes I do get white fingers", "raynaud", "yes"),
+    ("Yes, I do get Raynaud's", "raynaud", "yes"),
+    ("I have lupus", "known_diagnoses", ["lupus"]),
+    ("yes I'm on dialysis", "dialysis", "yes"),
+    # heartburn is only part of its finding: a negated part is no mention ("partial")
+    ("no I don't get heartburn", "reflux_or_swallowing", None),
+    ("I do take vitamin D", "vitamin_d_high_dose", "yes"),
+    ("she does have kidney failure", "kidney_disease", "yes"),
+]
+ASKED = ["dialysis", "raynaud", "organ_transplant", "sarcoidosis", "lesion_pain", "kidney_disease"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "message", "code", "value"),
+    [(asked, *case) for asked in ASKED for case in OTHER_FINDING_CLAUSES if case[1] != asked],
+)
+def test_an_i_do_about_another_finding_is_no_answer(
+    asked: str, message: str, code: str, value: Any
+) -> None:
+    result = interpret(asked, message)
+    assert result.value is None, result
+    assert result.mentions.get(code) == value, result
+
+
+@pytest.mark.parametrize(
+    ("asked", "message", "value"),
+    [
+        ("dialysis", "yes I do, and my fingers go white", "yes"),
+        ("dialysis", "yes, three times a week", "yes"),
+        ("dialysis", "I am", "yes"),
+        ("dialysis", "no. but I do get white fingers", "no"),
+        ("raynaud", "yes I do, I'm also on dialysis", "yes"),
+        ("raynaud", "I do, in winter", "yes"),
+        ("lesion_pain", "yes, the ones on my elbows", "yes"),
+    ],
+)
+def test_a_yes_before_another_clause_still_answers(asked: str, message: str, value: str) -> None:
+    assert interpret(asked, message).value == value
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+@pytest.mark.parametrize(
+    ("message", "sites"),
+    [
+        ("chest, back or belly", {"trunk", "thighs_abdomen_fatty"}),
+        ("my tummy", {"thighs_abdomen_fatty"}),
+        ("on her breast and abdomen", {"trunk", "thighs_abdomen_fatty"}),
+        ("his lower back and belly button", {"trunk", "thighs_abdomen_fatty"}),
+        ("where needles or drips went in", {"venipuncture_sites"}),
+        ("where they put the IV", {"venipuncture_sites"}),
+        ("at the cannula site", {"venipuncture_sites"}),
+        ("where they took blood", {"venipuncture_sites"}),
+        ("where they did the blood tests", {"venipuncture_sites"}),
+        ("where I had my bloods taken", {"venipuncture_sites"}),
+        ("where they stuck the needles in", {"venipuncture_sites"}),
+        ("on the back of his hand where the drip went", {"hands", "venipuncture_sites"}),
+        # self-injected insulin goes under the skin, not into a vein
+        ("on my stomach where I inject insulin", {"thighs_abdomen_fatty"}),
+    ],
+)
+def test_locations(message: str, sites: set[str]) -> None:
+    value = interpret("lesion_locations", message).value
+    assert isinstance(value, list), value
+    assert set(value) == sites
