@@ -8,10 +8,10 @@ STAMP   := $(VENV)/.installed-$(shell cat requirements/lock.txt | md5sum | cut -
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lint types unit test bench run lock clean browser-deps
+.PHONY: help setup lint types unit test-e2e test bench run lock clean browser-deps
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 setup: $(STAMP)  ## Python 3.10 venv in .venv with the pinned packages (idempotent)
 
@@ -32,10 +32,13 @@ lint: setup  ## ruff + mypy on bot/ and actions/
 	$(PY) -m ruff format --check bot actions bench
 	$(PY) -m mypy bot actions
 
-unit: setup  ## the pytest suite
-	$(PY) -m pytest -q
+unit: setup  ## the fast tests: everything but the e2e and browser tests
+	$(PY) -m pytest -q -m "not e2e and not browser"
 
-test: lint validate-data test-stories unit  ## set-up, lint and the whole suite (what CI runs)
+test-e2e: setup  ## the tests that start the real processes or drive Chromium (markers e2e, browser)
+	$(PY) -m pytest -q -m "e2e or browser"
+
+test: lint validate-data test-stories unit test-e2e  ## set-up, lint, Rasa checks, fast tests, then e2e/browser (what CI runs)
 
 browser-deps:  ## Chromium, pdftotext, npm ci + vendored axe-core for the browser tests (idempotent)
 	scripts/ci-system-deps.sh
