@@ -19,12 +19,12 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import guard
+
 log = logging.getLogger(__name__)
 
 #: The action that completes the interview (actions/submit.py).
 SUBMIT_ACTION = "action_submit_interview"
-#: Longest user message a channel passes on (characters); the rest is cut off.
-MAX_MESSAGE_CHARS = 5000
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -159,16 +159,12 @@ def configured(
     return values
 
 
-def clip(text: str) -> str:
-    """A user message cut to :data:`MAX_MESSAGE_CHARS`."""
-    return text[:MAX_MESSAGE_CHARS]
-
-
-class WebhookChannel(InputChannel, ABC):  # type: ignore[misc]
+class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc]
     """A channel with one webhook (``POST /webhook``; ``GET /`` for health).
 
     Its messages are acknowledged at once and handled in the background, in order per
-    conversation; each delivery of an event is handled once.
+    conversation; each delivery of an event is handled once. A body over
+    :data:`~bot.channels.guard.MAX_BODY_BYTES` gets 413 before anything else.
     """
 
     #: The Sanic blueprint's name (unique per channel).
@@ -197,11 +193,30 @@ class WebhookChannel(InputChannel, ABC):  # type: ignore[misc]
             return response.json({"status": "ok", "enabled": self.enabled})
 
         async def webhook(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > guard.MAX_BODY_BYTES:
+                return response.json({"error": "request body too large"}, status=413)
             return await self.handle_request(request, on_new_message)
 
         blueprint.add_route(health, "/", methods=["GET"])
         blueprint.add_route(webhook, "/webhook", methods=["POST"])
         return blueprint
+
+    async def admit(self, sender: str, text: str, output: Any) -> str | None:
+        """The text to hand to Rasa; or ``None`` when a reply was posted instead.
+
+        A message that is not text, too long or empty, or over the conversation's rate
+        limit is answered in the conversation (:mod:`bot.channels.guard`), with no turn.
+        """
+        screened = guard.screen(text)
+        reply = screened.reply
+        if screened.text is not None:
+            decision = await self.limiter.check(scope="chat", sender=sender)
+            if decision.allowed:
+                return screened.text
+            reply = guard.too_fast(decision.retry_after_header)
+        await output.send_text_message(sender, reply or guard.EMPTY)
+        await output.flush()
+        return None
 
     async def deliver(
         self, message: UserMessage, on_new_message: OnNewMessage, web_url: str

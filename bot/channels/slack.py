@@ -393,8 +393,11 @@ class SlackThreadInput(base.WebhookChannel):
             if retried and tracker is not None and base.message_seen(tracker, event_id):
                 return  # handled before a restart
         output = SlackThreadOutput(self.api, message.channel, message.reply_thread_ts)
+        text = await self.admit(message.sender_id, message.text, output)
+        if text is None:
+            return
         user_message = UserMessage(
-            base.clip(message.text),
+            text,
             output,
             message.sender_id,
             input_channel=self.name(),

@@ -12,6 +12,11 @@ session id), with ``session_persistence`` always on, plus:
 Session ids are random hex the server hands out (a client may bring back its own,
 in the same form, to resume); a socket sends messages only into the session it
 joined, so no other conversation (Slack, Teams, REST) can be written or read here.
+
+Messages are checked as on every channel (:mod:`bot.channels.guard`): one that is not
+text, too long or empty, or over the session's or the address's rate limit, gets a
+``bot_uttered`` reply saying so and no turn. A packet over
+:data:`~bot.channels.guard.MAX_BODY_BYTES` ends the connection (engine.io's limit).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels import base, state
+from bot.channels import base, guard, state
+from bot.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +50,16 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 def clean_metadata(raw: Any) -> dict[str, Any]:
     """The metadata a widget may attach: ``{"calx": {"hidden": bool, "lang": str}}``."""
-    calx: dict[str, Any] = dict(CHANNEL_METADATA)
-    given = raw.get("calx") if isinstance(raw, Mapping) else None
-    if isinstance(given, Mapping):
-        if given.get("hidden") is True:
-            calx["hidden"] = True
-        lang = given.get("lang")
-        if isinstance(lang, str) and re.fullmatch(r"[A-Za-z-]{2,12}", lang):
-            calx["lang"] = lang
-    return {"calx": calx}
+    return guard.clean_metadata(raw, CHANNEL_METADATA["channel"])
 
 
-class CalxSocketIOInput(InputChannel):  # type: ignore[misc]
+def _client_ip(limiter: RateLimiter, environ: Mapping[str, Any]) -> str:
+    request = environ.get("sanic.request")
+    peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR")
+    return limiter.client_ip(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+
+
+class CalxSocketIOInput(guard.RateLimited, InputChannel):  # type: ignore[misc]
     """socket.io at ``/socket.io`` for the patient-portal widget."""
 
     @classmethod
@@ -85,6 +89,7 @@ class CalxSocketIOInput(InputChannel):  # type: ignore[misc]
         self.sio: AsyncServer | None = None
         self.agent = base.AgentAccess()
         self.sessions: dict[str, str] = {}
+        self.addresses: dict[str, str] = {}
 
     def get_output_channel(self) -> OutputChannel | None:
         """Output for Rasa's external events (the widget's socket.io server)."""
@@ -104,7 +109,11 @@ class CalxSocketIOInput(InputChannel):  # type: ignore[misc]
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The socket.io server (attached at ``socketio_path``) and a health route."""
         # Origins are checked by the Rasa server's CORS settings (`rasa run --cors`).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=guard.MAX_BODY_BYTES,
+        )
         webhook: Blueprint = SocketBlueprint(
             sio, self.socketio_path, "calx_socketio_webhook", __name__
         )
@@ -117,10 +126,21 @@ class CalxSocketIOInput(InputChannel):  # type: ignore[misc]
         webhook.add_route(health, "/", methods=["GET"])
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            ip = _client_ip(self.limiter, environ)
+            decision = await self.limiter.check(scope="chat", ip=ip)
+            if not decision.allowed:
+                return False  # the client sees connect_error and retries later
+            self.addresses[sid] = ip
             return True
 
         async def disconnect(sid: str) -> None:
             self.sessions.pop(sid, None)
+            self.addresses.pop(sid, None)
+
+        async def refuse(sid: str, session_id: str, reply: str) -> None:
+            """The reply instead of a turn, then the unchanged state (the widget stops waiting)."""
+            await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
+            await sio.emit(STATE_EVENT, await self.state(session_id), room=sid)
 
         async def session_request(sid: str, data: Any) -> None:
             asked = data.get("session_id") if isinstance(data, Mapping) else None
@@ -144,11 +164,17 @@ class CalxSocketIOInput(InputChannel):  # type: ignore[misc]
             session_id = self.sessions.get(sid)
             if session_id is None or not isinstance(data, Mapping):
                 return  # no session_request first: nothing to talk into
-            text = data.get("message")
-            if not isinstance(text, str):
+            screened = guard.screen(data.get("message"))
+            if screened.text is None:
+                await refuse(sid, session_id, screened.reply or guard.EMPTY)
+                return
+            ip = self.addresses.get(sid)
+            decision = await self.limiter.check(scope="chat", sender=session_id, ip=ip)
+            if not decision.allowed:
+                await refuse(sid, session_id, guard.too_fast(decision.retry_after_header))
                 return
             message = UserMessage(
-                base.clip(text),
+                screened.text,
                 SocketIOOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),

@@ -477,9 +477,13 @@ class TeamsInput(base.WebhookChannel):
     ) -> None:
         """Hand one message to Rasa and post the replies to the conversation."""
         user = activity.get("from") or {}
+        output = TeamsOutput(self.connector, activity)
+        admitted = await self.admit(sender, text, output)
+        if admitted is None:
+            return
         message = UserMessage(
-            base.clip(text),
-            TeamsOutput(self.connector, activity),
+            admitted,
+            output,
             sender,
             input_channel=self.name(),
             message_id=str(activity.get("id")),

@@ -12,10 +12,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from bot.obs.asgi import RequestIdMiddleware
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings, get_settings
 from bot.store.db import Database
 from bot.web import api, console, portal
-from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
+from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit
 
 
 def _warm_up_nlp() -> None:
@@ -67,4 +69,7 @@ def create_app(
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    # Outermost first in the request's path: request id, then the rate limit.
+    app.add_middleware(RateLimit, limiter=RateLimiter.from_settings(settings))
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,4 +1,8 @@
-"""Request limits: a cap on the body size, enforced while the body is read."""
+"""Request limits of the web app: body size (413) and a per-IP rate (429).
+
+The body cap is enforced while the body is read; the rate limit (:mod:`bot.ratelimit`)
+answers with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.ratelimit import RateLimiter
 
 #: Largest request body accepted (the API only takes small JSON objects).
 MAX_BODY_BYTES = 64 * 1024
@@ -65,16 +71,55 @@ class BodySizeLimit:
 
 
 async def _send_too_large(send: Send, limit: int) -> None:
-    body: dict[str, Any] = {"detail": f"request body larger than {limit} bytes"}
+    await _send_json(
+        send,
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        {"detail": f"request body larger than {limit} bytes"},
+        [(b"connection", b"close")],
+    )
+
+
+class RateLimit:
+    """ASGI middleware: per-IP rate limit (``bot.ratelimit``); 429 with ``Retry-After``."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, scope_name: str = "web") -> None:
+        self.app = app
+        self.limiter = limiter
+        self.scope_name = scope_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the request against its client's address; refuse it when over the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        forwarded = headers.get(b"x-forwarded-for")
+        peer = (scope.get("client") or ("", 0))[0]
+        ip = self.limiter.client_ip(peer, forwarded.decode("latin-1") if forwarded else None)
+        decision = await self.limiter.check(scope=self.scope_name, ip=ip)
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        await _send_json(
+            send,
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"detail": f"too many requests: try again in {decision.retry_after_header} s"},
+            [(b"retry-after", decision.retry_after_header.encode())],
+        )
+
+
+async def _send_json(
+    send: Send, code: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "status": code,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
+                *headers,
             ],
         }
     )

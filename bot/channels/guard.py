@@ -1,0 +1,122 @@
+"""What every channel checks before a message reaches Rasa: text, size, rate.
+
+- :func:`clean`: control characters, lone surrogates and non-characters removed (they
+  break storage: PostgreSQL refuses NUL), Unicode normalised (NFC), and no leading
+  ``/`` (Rasa would read ``/intent{...}`` as an intent with entities: a person could
+  set answers without saying them). Right-to-left text and emoji are kept.
+- :func:`screen`: a message that is not text, longer than :data:`MAX_MESSAGE_CHARS`
+  or empty after cleaning gets a clear reply instead of a turn (nothing is stored).
+- :func:`too_fast`: the reply when a sender or an address is over its rate limit.
+- :func:`clean_metadata`: the only metadata a client may attach.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from bot.ratelimit import RateLimiter, get_limiter
+
+#: Longest user message (characters); longer ones are refused with a reply, never cut.
+MAX_MESSAGE_CHARS = 5000
+#: Largest request body a chat channel reads (a message and a little JSON around it).
+MAX_BODY_BYTES = 64 * 1024
+#: Longest sender id (the tracker store's column).
+MAX_SENDER_CHARS = 255
+
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+_LANG = re.compile(r"[A-Za-z-]{2,12}")
+
+EMPTY = "I didn't get any text there. Please type your answer (or \"I don't know\")."
+NOT_TEXT = "I can only read text. Please type your answer."
+
+
+def too_long(length: int) -> str:
+    """The reply to a message over :data:`MAX_MESSAGE_CHARS`."""
+    return (
+        f"That message is too long for me ({length} characters). Please send it in parts "
+        f"of at most {MAX_MESSAGE_CHARS} characters."
+    )
+
+
+def too_fast(retry_after: str) -> str:
+    """The reply to a sender (or an address) over its rate limit."""
+    return (
+        "You're sending messages faster than I can read them. Please wait "
+        f"{retry_after} s, then send your last message again."
+    )
+
+
+def clean(text: str) -> str:
+    """``text`` without characters that can't be stored or would be read as commands."""
+    text = unicodedata.normalize("NFC", _UNWANTED.sub("", text))
+    return text.strip().lstrip("/").strip()
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A message checked: ``text`` to pass on, or a ``reply`` (and an HTTP status) instead."""
+
+    text: str | None
+    reply: str | None = None
+    status: int = 200
+
+
+def screen(raw: Any) -> Screened:
+    """Check a message as it came in; never raises."""
+    if not isinstance(raw, str):
+        return Screened(None, NOT_TEXT, 400)
+    if len(raw) > MAX_MESSAGE_CHARS:
+        return Screened(None, too_long(len(raw)), 413)
+    text = clean(raw)
+    if not text:
+        return Screened(None, EMPTY, 200)
+    return Screened(text)
+
+
+def valid_sender(sender: Any) -> TypeGuard[str]:
+    """Whether ``sender`` can be a conversation id (printable text up to 255 characters)."""
+    return (
+        isinstance(sender, str)
+        and 0 < len(sender) <= MAX_SENDER_CHARS
+        and sender.isprintable()
+        and sender.strip() == sender
+    )
+
+
+def clean_metadata(raw: Any, channel: str) -> dict[str, Any]:
+    """``{"calx": {"channel": channel, "hidden"?: True, "lang"?: str}}`` from a client's metadata.
+
+    Anything else a client sends (a respondent, another channel) is dropped.
+    """
+    calx: dict[str, Any] = {"channel": channel}
+    given = raw.get("calx") if isinstance(raw, Mapping) else None
+    if isinstance(given, Mapping):
+        if given.get("hidden") is True:
+            calx["hidden"] = True
+        lang = given.get("lang")
+        if isinstance(lang, str) and _LANG.fullmatch(lang):
+            calx["lang"] = lang
+    return {"calx": calx}
+
+
+class RateLimited:
+    """Mixin: a channel's rate limiter, the process's own unless one is set (tests)."""
+
+    _limiter: RateLimiter | None = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The limiter (the process's, from the settings, made on first use)."""
+        if self._limiter is None:
+            self._limiter = get_limiter()
+        return self._limiter
+
+    @limiter.setter
+    def limiter(self, value: RateLimiter) -> None:
+        self._limiter = value
