@@ -1,11 +1,16 @@
 """One Rasa replica of the cluster: ``bot.runner.rasa_server`` with a fail-fast tracker store.
 
-Rasa wraps every tracker store in ``FailSafeTrackerStore``, which on a database error
-carries on with an empty in-memory tracker: on one server that only forgets a
-conversation, but with several replicas it starts the interview over and keeps the
-turn in one replica's memory. Here the error is raised instead (Rasa's own
-``on_tracker_store_error`` hook), so the turn fails, nothing is stored, and the REST
-channel (:mod:`bot.cluster.rest`) asks the person to try again.
+Two of Rasa's ways of carrying on after a failure lose an answer, so here they fail the
+turn instead: nothing of it is stored and the REST channel (:mod:`bot.cluster.rest`)
+asks the person to send the message again.
+
+- ``FailSafeTrackerStore`` carries on after a database error with an empty in-memory
+  tracker: with several replicas that starts the interview over and keeps the turn in
+  one replica's memory. Its own ``on_tracker_store_error`` hook raises instead.
+- A custom action that fails (action server or database away) is logged and the turn
+  goes on "without the action's events": the answer is taken in but never validated
+  nor recorded. :class:`ActionServerUnavailable` ends the turn instead; it derives from
+  ``BaseException`` because Rasa's processor catches every ``Exception`` there.
 
 ``python -m bot.cluster.rasa_server --model M --endpoints E --credentials C --port P``
 """
@@ -18,6 +23,10 @@ from typing import Any, NoReturn
 
 class TrackerStoreUnavailable(RuntimeError):
     """The tracker store failed; the message is not handled (and not stored)."""
+
+
+class ActionServerUnavailable(BaseException):
+    """A custom action could not run; the turn stops before anything is stored."""
 
 
 def _raise(error: Exception) -> NoReturn:
@@ -39,11 +48,29 @@ def fail_fast_tracker_store() -> None:
     Agent._create_tracker_store = staticmethod(create)
 
 
+def fail_fast_actions() -> None:
+    """Make a failed custom action end the turn (a rejected form slot still does not)."""
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+
+    original = RemoteAction.run
+
+    async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception as error:
+            raise ActionServerUnavailable(type(error).__name__) from error
+
+    RemoteAction.run = run
+
+
 def main(argv: list[str] | None = None) -> None:
     """Patch, then run the Rasa server as ``make run`` does (does not return until it stops)."""
     from bot.runner.rasa_server import main as run_rasa
 
     fail_fast_tracker_store()
+    fail_fast_actions()
     run_rasa(sys.argv[1:] if argv is None else argv)
 
 

@@ -27,6 +27,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.cluster.rasa_server import ActionServerUnavailable
+
 log = logging.getLogger(__name__)
 
 #: Longest a message may take before the person is asked to try again (HAProxy waits
@@ -88,7 +90,7 @@ class ClusterRestInput(RestInput):  # type: ignore[misc]
             except asyncio.TimeoutError:
                 log.warning("message not handled within %.0f s: asked to retry", MESSAGE_DEADLINE_S)
                 return try_again(sender)
-            except Exception as error:  # any failure: the person is asked to retry
+            except (Exception, ActionServerUnavailable) as error:  # the person retries
                 log.warning("message not handled (%s): asked to retry", type(error).__name__)
                 return try_again(sender)
             return response.json(collector.messages)

@@ -2,7 +2,7 @@
 
 Public ports are those of ``make run`` (settings ``rasa_port``, ``action_port``,
 ``web_port``) and belong to HAProxy; replica ``i`` (from 1) of each service listens on
-``public port + 100 + i`` (Rasa 5101.., actions 5156.., web 8101..). Files go to
+``public port + 100 + i`` (Rasa 5106.., actions 5156.., web 8101..). Files go to
 ``var/run/cluster-<rasa port>/``: ``endpoints.yml`` (Rasa's SQL tracker store, Redis
 lock store, pika event broker, the action endpoint through HAProxy), ``credentials.yml``
 (the REST channel of :mod:`bot.cluster.rest` instead of Rasa's), ``haproxy.cfg`` and
@@ -223,7 +223,10 @@ def haproxy_config(topology: Topology) -> str:
         "    timeout http-request 10s",
         "    retries 3",
         "    option redispatch 1",
-        "    default-server check inter 1s fall 2 rise 1",
+        # a dead server refuses connections at once (and requests go to another); a busy
+        # one may take seconds to answer a check: that is no reason to take it out
+        "    timeout check 10s",
+        "    default-server check inter 1s fall 3 rise 1",
         "",
         "frontend rasa",
         f"    bind {host}:{settings.rasa_port}",
@@ -330,7 +333,7 @@ def services(topology: Topology, model: Path, haproxy: str, root: Path = ROOT) -
             Service(
                 r.name,
                 [python, "-m", "uvicorn", "--factory", "bot.web.app:create_app",
-                 "--host", host, "--port", str(r.port)],
+                 "--host", host, "--port", str(r.port), "--no-access-log"],
                 _answers(f"http://{host}:{r.port}/api/health"),
             )
         )  # fmt: skip

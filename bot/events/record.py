@@ -33,9 +33,9 @@ from bot.store.models import (
 
 #: The checkpoint of the sweep over Rasa's ``events`` table.
 SWEEP_CHECKPOINT = "rasa_events"
-#: Rows younger than this may still have lower-id neighbours not yet committed: the
-#: sweep reads them but does not move its checkpoint past them.
-SWEEP_LAG_S = 60.0
+#: The sweep leaves rows younger than this to the broker; older rows' lower-id
+#: neighbours are all committed, so its checkpoint can move past them.
+SWEEP_LAG_S = 30.0
 SWEEP_BATCH = 5000
 
 
@@ -116,8 +116,8 @@ def record(session: Session, rows: Iterable[EventRow], source: str) -> int:
 def sweep(session: Session, *, lag_s: float = SWEEP_LAG_S, limit: int = SWEEP_BATCH) -> int:
     """Record events of Rasa's ``events`` table past the checkpoint; return how many were new.
 
-    The checkpoint moves only past rows older than ``lag_s`` seconds. Without a Rasa
-    ``events`` table yet, nothing happens.
+    Only rows older than ``lag_s`` seconds are read (the broker delivers the others
+    first). Without a Rasa ``events`` table yet, nothing happens.
     """
     checkpoint = session.get(EventCheckpoint, SWEEP_CHECKPOINT)
     position = checkpoint.position if checkpoint is not None else 0
@@ -133,7 +133,10 @@ def sweep(session: Session, *, lag_s: float = SWEEP_LAG_S, limit: int = SWEEP_BA
     except (ProgrammingError, OperationalError):  # Rasa has not created its table yet
         return 0
     rows: list[EventRow] = []
-    for _row_id, sender_id, data, _stamp in result:
+    horizon = time.time() - lag_s
+    for _row_id, sender_id, data, stamp in result:
+        if stamp is None or float(stamp) >= horizon:
+            break  # recent: the broker's to deliver (the next sweep looks again)
         try:
             event = json.loads(data)
         except (TypeError, ValueError):
@@ -142,7 +145,7 @@ def sweep(session: Session, *, lag_s: float = SWEEP_LAG_S, limit: int = SWEEP_BA
         if found is not None:
             rows.append(found)
     new = record(session, rows, "sweep")
-    settled = _settled(result, position, time.time() - lag_s)
+    settled = _settled(result, position, horizon)
     if checkpoint is None:
         session.add(EventCheckpoint(name=SWEEP_CHECKPOINT, position=settled, updated_at=utcnow()))
     elif settled > position:
