@@ -157,9 +157,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(
-    process: str, level: str = "INFO", *, redact_exceptions: bool = True
+    process: str, level: str = "INFO", *, redact_exceptions: bool = True, stream: str = "stdout"
 ) -> dict[str, Any]:
-    """The ``logging.config.dictConfig`` of a Calx process: JSON lines on stdout."""
+    """The ``logging.config.dictConfig`` of a Calx process: JSON lines on ``stream``."""
     handler = ["stdout"]
     own = {"handlers": handler, "level": level, "propagate": False}
     loggers: dict[str, Any] = {
@@ -182,7 +182,7 @@ def logging_config(
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{stream}",
                 "formatter": "json",
                 "filters": ["request_id"],
             }
@@ -202,10 +202,18 @@ def silence_loguru() -> None:
         logger.disable(name)
 
 
-def configure(process: str, level: str = "INFO", *, redact_exceptions: bool = True) -> None:
-    """Send this process's logs (and Python warnings) to stdout as JSON lines."""
+def configure(
+    process: str, level: str = "INFO", *, redact_exceptions: bool = True, stream: str = "stdout"
+) -> None:
+    """Send this process's logs (and Python warnings) to ``stream`` as JSON lines.
+
+    Call it before TensorFlow is imported (directly or through Rasa), so that its C++
+    notices are silenced.
+    """
     os.environ[PROCESS_ENV] = process
-    logging.config.dictConfig(logging_config(process, level, redact_exceptions=redact_exceptions))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices (not JSON)
+    config = logging_config(process, level, redact_exceptions=redact_exceptions, stream=stream)
+    logging.config.dictConfig(config)
     logging.captureWarnings(True)
     silence_loguru()
 

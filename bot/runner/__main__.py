@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.obs.logs import configure as configure_logging
 from bot.runner import model as rasa_model
 from bot.runner.supervisor import ROOT, Supervisor, services, write_endpoints
 from bot.settings import get_settings
@@ -60,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         "command", nargs="?", default="run", choices=("run", "prepare", "train", "model")
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        settings = get_settings()  # refuses placeholder secrets in production / cluster mode
+    except ValueError as error:
+        print(f"calx: {error}", file=sys.stderr, flush=True)
+        return 2
+    # stderr: `model` and `train` print a path on stdout for scripts
+    configure_logging("runner", settings.log_level.upper(), stream="stderr")
     if args.command == "model":
         print(rasa_model.model_path())
         return 0
@@ -71,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     model = prepare()
     if args.command == "prepare":
         return 0
-    settings = get_settings()
     endpoints = write_endpoints(settings)
     return Supervisor(services(settings, model, endpoints)).run()
 

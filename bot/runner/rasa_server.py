@@ -12,6 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bot.obs.rasa import prepare as prepare_logging
+from bot.runner.supervisor import RUN_DIR
 from bot.settings import get_settings
 
 
@@ -44,21 +46,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--port", type=int)
     args = parser.parse_args(argv)
-    settings = get_settings()
     try:
+        settings = get_settings()  # refuses placeholder secrets in production / cluster mode
         settings.check_cors()
     except ValueError as error:
         sys.exit(str(error))
+    port = args.port or settings.rasa_port
+    # JSON logs with request ids, no message text, a cap on request bodies (bot.obs.rasa)
+    log_argv = prepare_logging(settings, RUN_DIR, port)
     run_argv = rasa_argv(
         args.model,
         args.endpoints,
         args.credentials,
-        args.port or settings.rasa_port,
+        port,
         settings.host,
         settings.cors_origin_list,
     )
     # only this process's memory sees the token; /proc/<pid>/cmdline does not
-    sys.argv = [*run_argv, "--auth-token", settings.rasa_token]
+    sys.argv = [*run_argv, *log_argv, "--auth-token", settings.rasa_token]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from bot.obs.logs import write_config as write_log_config
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,25 @@ def write_endpoints(settings: Settings, root: Path = ROOT, run_dir: Path = RUN_D
     return path
 
 
+def action_argv(port: int) -> list[str]:
+    """The action server on ``port`` (JSON logs: :mod:`bot.runner.action_server`)."""
+    return [sys.executable, "-m", "bot.runner.action_server", "--port", str(port)]
+
+
+def web_argv(settings: Settings, port: int, run_dir: Path = RUN_DIR) -> list[str]:
+    """A web app worker on ``port``, its logs (uvicorn's access lines too) as JSON."""
+    log_config = write_log_config(
+        "web",
+        run_dir / f"logging-web-{port}.json",
+        settings.log_level.upper(),
+        redact_exceptions=settings.env != "development",
+    )
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "bot.web.app:create_app",
+        "--host", settings.host, "--port", str(port), "--log-config", str(log_config),
+    ]  # fmt: skip
+
+
 def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT) -> list[Service]:
     """The three processes of Calx for these settings."""
     host = settings.host
@@ -98,15 +118,13 @@ def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT
         ),
         Service(
             "actions",
-            [python, "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(settings.action_port)],
+            action_argv(settings.action_port),
             lambda: _status(f"{actions}/health") == 200,
             [("action server", f"{actions}/webhook")],
         ),
         Service(
             "web",
-            [python, "-m", "uvicorn", "--factory", "bot.web.app:create_app",
-             "--host", host, "--port", str(settings.web_port)],
+            web_argv(settings, settings.web_port),
             lambda: _status(f"{web}/api/conversations/__none__/summary", api_auth) in (200, 404),
             [("clinician console", f"{web}/"), ("patient portal", f"{web}/portal"),
              ("JSON API", f"{web}/api/")],
