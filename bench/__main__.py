@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine
+from bench import dialogue, engine
 from bot.nlp import bench as nlp
 
-SUITES = {"engine": engine.run, "nlp": nlp.run}
+SUITES = {"engine": engine.run, "nlp": nlp.run, "dialogue": dialogue.run}
 
 
 def main(argv: list[str]) -> int:
