@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from dataclasses import dataclass
@@ -54,7 +55,10 @@ _CLAUSE_ENDS = frozenset(
      "until", "till", "when"}
 )  # fmt: skip
 #: "and" followed by one of these starts a new clause ("... and I take vitamin D").
-_NEW_SUBJECT = frozenset({"i", "she", "he", "they", "we", "it", "my", "his", "her", "their"})
+_NEW_SUBJECT = frozenset(
+    {"i", "she", "he", "they", "we", "it", "my", "his", "her", "their", "started", "began", "now",
+     "then", "recently", "currently", "last", "this"}
+)  # fmt: skip
 _CEASED_REACH = 6
 _PRIORITY: tuple[tuple[str, Status], ...] = (
     ("FAMILY", "family"),
@@ -109,10 +113,27 @@ def _category(modifier: Any) -> str:
     return str(modifier.category).removesuffix(CLAUSE_SUFFIX)
 
 
+def _double_negation(doc: Any, start: int, end: int) -> bool:
+    """Two different negation words side by side cancel ("never not thirsty", "don't not").
+
+    "no" is left out: "no not really" is still a no.
+    """
+    if end - start != 1 or doc[start].lower_ == "no":
+        return False
+    for i in (start - 1, end):
+        if 0 <= i < len(doc):
+            other = doc[i]
+            if other.norm_ in _NEGATION_NORMS and other.lower_ not in ("no", doc[start].lower_):
+                return True
+    return False
+
+
 def _counts(doc: Any, modifier: Any, seg: tuple[int, int], affirmed_seg: bool) -> bool:
     """Whether a ConText modifier really applies (standalone answers and other segments don't)."""
     start, end = modifier.modifier_span
     if _category(modifier) == "NEGATED_EXISTENCE":
+        if _double_negation(doc, start, end):
+            return False
         words = doc[start:end]
         if (
             len(words) == 1
@@ -190,18 +211,24 @@ class _LiteralNegations:
 _LITERAL = _LiteralNegations()
 
 
-def _inner_negation(doc: Any, ent: Any, entry: Entry, spells: bool) -> bool:
-    """A negation inside the entity's own words that is not part of its pattern."""
-    for token in doc[ent.start + 1 : ent.end - 1]:
+def _inner_negation(doc: Any, ent: Any, entry: Entry, spells: bool) -> tuple[bool, bool]:
+    """Negations inside the entity's own words: (one fell into a gap, one is the pattern's).
+
+    A gap negation negates the entity ("fingers don't go white"); a literal one is part of
+    what it names ("can't climb stairs").
+    """
+    gap = literal = False
+    for token in doc[ent.start : ent.end]:
         if token.norm_ not in _NEGATION_NORMS:
             continue
         nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
         if nxt is not None and nxt.norm_ in _NOT_NEGATING_NEXT:
             continue
         if spells and _LITERAL.literal(doc, entry.id, token.i):
-            continue
-        return True
-    return False
+            literal = True
+        elif ent.start < token.i < ent.end - 1:
+            gap = True
+    return gap, literal
 
 
 def _clause_end(doc: Any, i: int) -> bool:
@@ -212,7 +239,10 @@ def _clause_end(doc: Any, i: int) -> bool:
 
 
 def _has_marker(words: list[tuple[str, str]], markers: tuple[tuple[str, ...], ...]) -> bool:
+    firsts = {marker[0] for marker in markers}
     for i in range(len(words)):
+        if not firsts.intersection(words[i]):
+            continue
         for marker in markers:
             part = words[i : i + len(marker)]
             if len(part) == len(marker) and all(
@@ -222,8 +252,8 @@ def _has_marker(words: list[tuple[str, str]], markers: tuple[tuple[str, ...], ..
     return False
 
 
-def _ceased(doc: Any, ent: Any) -> bool:
-    """Whether the entity's clause says it stopped ("not on dialysis anymore", "used to")."""
+def _clause_window(doc: Any, ent: Any) -> tuple[int, int]:
+    """Token range around the entity up to its clause's ends (at most a few words away)."""
     sent = ent.sent
     left = ent.start
     while left > sent.start and ent.start - left < _CEASED_REACH and not _clause_end(doc, left - 1):
@@ -231,13 +261,41 @@ def _ceased(doc: Any, ent: Any) -> bool:
     right = ent.end
     while right < sent.end and right - ent.end < _CEASED_REACH and not _clause_end(doc, right):
         right += 1
+    return left, right
+
+
+def _ceased(doc: Any, ent: Any) -> bool:
+    """Whether the entity's clause says it stopped ("not on dialysis anymore", "used to")."""
+    left, right = _clause_window(doc, ent)
 
     def words(start: int, end: int) -> list[tuple[str, str]]:
         return [(t.lower_, t.norm_) for t in doc[start:end]]
 
-    return _has_marker(words(left, ent.start), _CEASED_BEFORE) or _has_marker(
-        words(ent.end, right), _CEASED_AFTER
+    inside = words(ent.start + 1, ent.end - 1)  # "fingers used to go white"
+    return _has_marker(words(left, ent.start) + inside, _CEASED_BEFORE) or _has_marker(
+        inside + words(ent.end, right), _CEASED_AFTER
     )
+
+
+#: Words before a year that put the entity in that year ("in 2010"; not "since 2010").
+_IN_YEAR = frozenset({"in", "during", "circa", "around", "until", "till", "back", "of"})
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def _long_ago(doc: Any, ent: Any) -> bool:
+    """Whether the entity's clause dates it to a year at least two years back ("in 2010")."""
+    this_year = datetime.date.today().year
+    left, right = _clause_window(doc, ent)
+    for i in range(left, right):
+        token = doc[i]
+        if (
+            _YEAR.match(token.text)
+            and i > 0
+            and doc[i - 1].lower_ in _IN_YEAR
+            and int(token.text) <= this_year - 2
+        ):
+            return True
+    return False
 
 
 _SPELLS: dict[str, bool] = {}
@@ -264,7 +322,10 @@ def analyse(message: str) -> list[Mention]:
         seg = _segment(doc, ent.start, ent.end)
         affirmed_seg = _affirmed_segment(doc, *seg)
         categories = {_category(m) for m in ent._.modifiers if _counts(doc, m, seg, affirmed_seg)}
-        if _inner_negation(doc, ent, entry, _entry_spells_negation(entry)):
+        gap_negation, literal_negation = _inner_negation(
+            doc, ent, entry, _entry_spells_negation(entry)
+        )
+        if gap_negation:
             categories.add("NEGATED_EXISTENCE")
         status: Status = "affirmed"
         for category, name in _PRIORITY:
@@ -272,7 +333,8 @@ def analyse(message: str) -> list[Mention]:
                 status = name
                 break
         sentence = sentences[ent.sent.start]
-        ceased = _ceased(doc, ent)
+        # "can't climb stairs anymore" is a new inability, not one that stopped
+        ceased = not literal_negation and _ceased(doc, ent)
         out.append(
             Mention(
                 entry=entry,
@@ -282,7 +344,7 @@ def analyse(message: str) -> list[Mention]:
                 end_char=ent.end_char,
                 sentence=sentence,
                 status=status,
-                historical="HISTORICAL" in categories,
+                historical="HISTORICAL" in categories or _long_ago(doc, ent),
                 ceased=ceased,
                 lesion_context=sentence in lesion_sents,
             )

@@ -29,6 +29,11 @@ UNKNOWN_RE = re.compile(
         r"(?:^|\bi\s+|\bwe\s+)(?:really\s+)?(?:do\s*not|don't|do n't|didn't|dont)\s+"
         r"(?:really\s+)?know\b(?!\s+of\s+any)",
         r"\bidk\b|\bdk\b|\bdunno\b|\bunsure\b|\bno\s+(?:idea|clue)\b",
+        r"\bnot\s+a\s+(?:scooby|clue)\b|\bhaven't\s+(?:got\s+)?(?:a|the\s+foggiest|the\s+faintest)"
+        r"(?:\s+(?:clue|idea))?\b",
+        # still being looked into: "they're testing for it", "checking me for that"
+        r"\b(?:testing|checking|investigating|screening|tested|checked|looking)\s+"
+        r"(?:me\s+|him\s+|her\s+|them\s+|us\s+)?(?:for|into)\s+(?:it|that|this)\b",
         r"\bnot\s+(?:really\s+|quite\s+|100%?\s+|totally\s+|entirely\s+)?(?:sure|certain)\b"
         r"(?!\s+(?:when|where|which|how\s+(?:many|long|old)|what|exactly\s+when))",
         r"\b(?:can't|cannot|can not|couldn't|could not)\s+(?:really\s+)?"
@@ -74,7 +79,9 @@ NO_LEAD_RE = re.compile(
     rf"^{_HEDGE}"
     + _any(
         r"(?:definitely|absolutely|certainly|of\s+course|surely|totally)\s+not\b",
-        r"no+\b|nope?s?\b|nah+\b|nay\b|naw\b|never\b|none\b|nil\b|neg\b|negative\b",
+        r"no+\b|nope*s?\b|nah+\b|nay\b|naw\b|never\b|none\b|nil\b|neg\b|negative\b|neither\b",
+        r"(?:i\s+)?(?:guess|suppose|reckon)\s+not\b|pretty\s+sure\s+not\b",
+        r"(?:i'd|i\s+would)\s+say\s+(?:no|not)\b|(?:i\s+)?(?:wouldn't|would\s+not)\s+say\s+(?:so|that)\b",
         r"-ve\b|-\s*$|n\s*$|n/a\b|na\s*$|denie[sd]\b|deny\b|absent\b|nothing\b|nobody\b",
         r"no\s*one\b|\U0001f44e",
         r"(?:all\s+)?normal\b|unremarkable\b|wnl\b|nad\b|within\s+normal\s+limits\b",
@@ -105,13 +112,17 @@ YES_LEAD_RE = re.compile(
         r"off\s+and\s+on\b|now\s+and\s+then\b|kind\s+of\b|kinda\b|sort\s+of\b|sorta\b",
         r"slightly\b|mild(?:ly)?\b|very\s+much\b|loads\b|lots\b|quite\b|really\b",
         r"frequently\b|regularly\b|every\s+day\b|daily\b|yes+",
+        r"yh\b|ye\b|yea\b|defo\b|deffo\b|defs\b|(?:i'd|i\s+would)\s+say\s+so\b",
+        r"pretty\s+sure(?:\s+(?:yes|yeah|so|i\s+do|it\s+is|(?:s?he|they)\s+(?:do|does|is|are)))?\s*[.!?]*$",
+        r"(?:i\s+)?(?:guess|suppose|reckon|believe)\s+so\b|i\s+(?:guess|suppose|reckon)\s*[.!?]*$",
+        r"(?:only\s+|just\s+|mostly\s+|mainly\s+)?(?:in|during)\s+(?:the\s+)?(?:winter|cold)\b",
     )
 )
 
 #: A "no" anywhere: "... but I haven't", "they never gave me anything".
 NO_ANYWHERE_RE = re.compile(
     _any(
-        r"\b(?:but|and|though)\s+(?:i|he|she|they|we)\s+(?:haven't|hasn't|don't|doesn't|didn't|"
+        r"(?:\b(?:but|and|though)|,)\s+(?:i|he|she|they|we)\s+(?:haven't|hasn't|don't|doesn't|didn't|"
         r"have\s+not|has\s+not|do\s+not|does\s+not|never\s+(?:have|has|had|did))\s*[.!]*\s*$",
         r"\bnever\s+(?:been\s+)?(?:given|gave|prescribed|took|taken|had|used)\s+"
         r"(?:me|him|her|them|us)?\s*(?:any|anything)\b",
@@ -119,7 +130,10 @@ NO_ANYWHERE_RE = re.compile(
     )
 )
 #: Polarity words anywhere that close an answer ("Raynaud's +", "... - no", "the lumps no.").
-NO_TAIL_RE = re.compile(r"(?:\b(?:no+|nope|nah|nil|neg|negative|none)|-ve|\s-)\s*[.!]*\s*$")
+NO_TAIL_RE = re.compile(
+    r"(?:\b(?:no+|nope|nah|nil|neg|negative|none)|-ve|\s-)\s*[.!]*\s*$"
+    r"|\bnot\s+(?:now|anymore|any\s+more|these\s+days|nowadays|at\s+the\s+moment)\s*[.!]*\s*$"
+)
 YES_TAIL_RE = re.compile(r"(?:\b(?:yes|yeah|yep|positive|pos)|\+(?:ve)?)\s*[.!]*\s*$")
 #: "the lumps no." / "joints no" inside a message: a noun phrase answered with a bare "no".
 NO_CLAUSE_RE = re.compile(
@@ -132,8 +146,27 @@ def unknown_marker(text: str) -> bool:
     return UNKNOWN_RE.search(text) is not None
 
 
+#: Two negations that cancel ("never not thirsty"): the content decides, not the lead.
+DOUBLE_NEGATION_RE = re.compile(rf"^{_HEDGE}(?:never|not)\s+(?:not|never)\b")
+#: Evidence refuted after the fact ("they thought sarcoid but it wasn't", "ruled out").
+REFUTED_RE = re.compile(
+    _any(
+        r"\bbut\s+(?:it|that|they)\s+(?:wasn't|was\s+not|isn't|is\s+not|weren't|were\s+not)\b",
+        r"\bturned\s+out\s+(?:not|to\s+be\s+(?:nothing|something\s+else|fine|negative))\b",
+        r"\bruled\s+(?:it\s+|that\s+)?out\b|\bcame\s+back\s+(?:negative|normal|clear|fine)\b",
+    )
+)
+
+
+def refuted(text: str) -> bool:
+    """Tell whether a normalised message says a suspicion turned out wrong."""
+    return REFUTED_RE.search(text) is not None
+
+
 def lead_polarity(text: str) -> Polarity | None:
     """Yes/no from the way a normalised answer opens or closes, else None."""
+    if DOUBLE_NEGATION_RE.search(text):
+        return None
     if NO_LEAD_RE.search(text):
         return "no"
     if YES_LEAD_RE.search(text):
@@ -168,6 +201,8 @@ PAST_LEAD_RE = re.compile(
         r"(?:i've|i\s+have|s?he's|s?he\s+has|they've|they\s+have|we've)\s+been\b"
         r"(?!\s+(?:on|doing|having|getting|taking|told|diagnosed))",
         r"once\b",
+        r"(?:had|got)\s+(?:one|it|some|them|a\s+few|a\s+couple|a\s+bout)\s+"
+        r"(?:last|in|a|years?|when|as|once|before|ages|\d|back|ago|but)\b",
     )
 )
 #: "not currently", "not at the moment": says nothing about the past.

@@ -23,6 +23,7 @@ from bot.nlp.answers import (
     lead_polarity,
     not_now,
     past_lead,
+    refuted,
     unknown_marker,
 )
 from bot.nlp.numbers import age_mention, parse_age, parse_onset_age, sex_mention
@@ -129,7 +130,7 @@ def _without(text: str, spans: list[str]) -> str:
 
 
 def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | None:
-    if unknown_marker(text):
+    if unknown_marker(text) and not refuted(text):
         return UNKNOWN
     affirmed: set[str] = set()
     own_affirmed: list[str] = []
@@ -164,12 +165,48 @@ def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | 
         # an affirmed symptom beats a negated part ("a sore that won't heal, but not black");
         # an affirmed "yes" and an affirmed "all normal" contradict each other
         value: str | None = lead if len(affirmed) > 1 else (affirmed.pop() if affirmed else "no")
+        if value is not None and lead is not None and lead != value and not _bare_lead(text):
+            # "no fever, but I've lost 5 kg": the "no" belongs to its own words
+            return value
         if value is None or (lead is not None and lead != value):
             return None
         return value
+    if refuted(text):
+        return "no"  # "they thought it might be sarcoid but it wasn't", "ruled out"
     if uncertain and lead is None:
         return UNKNOWN
     return lead
+
+
+#: Words a bare yes/no clause is made of ("no", "nope, she doesn't", "not really, no").
+_BARE_WORDS = frozenset(
+    {
+        "yes", "yeah", "yep", "yup", "ya", "yh", "ye", "yea", "no", "nope", "nah", "not", "never",
+        "none", "nothing", "really", "at", "all", "i", "he", "she", "they", "we", "it", "you", "do",
+        "does", "did", "don't", "doesn't", "didn't", "dont", "have", "has", "had", "haven't",
+        "hasn't", "hadn't", "am", "is", "are", "was", "were", "isn't", "aren't", "wasn't",
+        "weren't",
+        "i'm", "he's", "she's", "they're", "it's", "we're", "i've", "they've", "think", "so",
+        "well",
+        "um", "uh", "erm", "oh", "ok", "okay", "actually", "sorry", "definitely", "absolutely",
+        "certainly", "of", "course", "sure", "that", "know", "as", "far", "any", "much", "quite",
+        "too", "either", "sadly", "unfortunately", "honestly", "i'd", "say", "would", "probably",
+        "maybe", "kind", "sort", "a", "bit", "little", "lot", "sometimes", "often", "always",
+        "mostly", "mainly", "totally",
+    }
+)  # fmt: skip
+_CLAUSE_END = re.compile(r"[,;:.!?()]|\s-+\s|\bbut\b|\bthough\b|\bhowever\b")
+
+
+def _bare_lead(text: str) -> bool:
+    """Whether the first clause of a normalised answer is only a yes/no ("no", "nope, never").
+
+    A first clause with words of its own ("no fever", "I haven't been weighing myself")
+    carries its own polarity; a bare one answers the question.
+    """
+    stop = _CLAUSE_END.search(text)
+    clause = text[: stop.start()] if stop else text
+    return all(word in _BARE_WORDS for word in re.findall(r"[a-z']+", clause))
 
 
 def _past_answer(code: str, text: str, lead: Polarity | None) -> Polarity | None:
@@ -274,8 +311,14 @@ def _values(mentions: list[Mention], code: str, *, hedged_ok: bool = True) -> li
     return out
 
 
+_BOTH = re.compile(
+    r"\s*(?:(?:um+|well|hmm+|erm*)[\s,]+)?(?:both|a\s+bit\s+of\s+both|a\s+mix(?:ture)?(?:\s+of\s+both)?)"
+    r"(?:[\s,]+(?:really|i\s+think|i\s+guess|probably|tbh|honestly|i'd\s+say))?[\s.!]*"
+)
+
+
 def _consistency(text: str, mentions: list[Mention]) -> str | None:
-    if re.fullmatch(r"\s*(?:both|a\s+bit\s+of\s+both)[\s.!]*", text):
+    if _BOTH.fullmatch(text):
         return "both"
     found = set(_values(mentions, "lesion_consistency"))
     if unknown_marker(text):
@@ -291,11 +334,13 @@ def _consistency(text: str, mentions: list[Mention]) -> str | None:
 
 _MANY = re.compile(
     r"\b(?:many|lots|loads|tons|multiple|numerous|dozens?|hundreds|countless|innumerable|"
-    r"a\s+lot|too\s+many|loads|heaps|masses|mass\s+of|clusters?|crops?|sheets?|"
+    r"a\s+lot|too\s+many|loads|heaps|masses|"
     r"all\s+over|everywhere|more\s+than\s+(?:ten|10|a\s+dozen)|over\s+(?:ten|10|a\s+dozen)|"
     r"more\s+than\s+(?:i|we|you)\s+can\s+count|(?:can't|cannot)\s+count)\b"
     r"|>\s*\d|\b\d+\s*\+"
 )
+#: Words for a group that say "many" only when no number is given ("a cluster of five").
+_GROUP = re.compile(r"\b(?:mass\s+of|clusters?|crops?|sheets?)\b")
 _FEW = re.compile(r"\b(?:few|couple|several|some|handful|both|pair|two\s+or\s+three)\b")
 _EACH = re.compile(r"\b(?:one|1)\s+(?:on|in|at|over)\s+(?:each|both|either)\b")
 _ONE = re.compile(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)?one|one\s+only)\b")
@@ -306,6 +351,8 @@ def _count(text: str) -> str | None:
         return "many"
     numbers = [word_number(n) for n in STANDALONE_NUMBER_RE.findall(text)]
     values = [n for n in numbers if n is not None and n < 1000]
+    if _GROUP.search(text) and not [v for v in values if v > 1]:
+        return "many"
     if re.fullmatch(r"\s*(?:an?|one)\s*[.!]*", text):
         return "one"
     values = [v for v in values if v > 0] or values
@@ -381,7 +428,7 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
         asked_group = get_dictionary().findings[asked].group if asked else None
         if asked_group != _LESION_GROUP:
             return None
-    if e.finding in _CURRENT_ONLY and m.historical:
+    if e.finding in _CURRENT_ONLY and m.historical and not (m.ceased and status == "negated"):
         return None
     if e.finding == "known_diagnoses":
         if m.status != "affirmed" or m.entry.ambiguous or e.value == "none":
@@ -390,6 +437,17 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
     if status == "negated":
         return "no" if e.value == "yes" and e.policy == "full" else None
     return e.value
+
+
+def _denied_part(m: Mention, e: Evidence) -> bool:
+    """A negated mention of one part of a several-part finding ("no fever")."""
+    return (
+        m.status == "negated"
+        and not m.ceased
+        and e.policy == "partial"
+        and e.value == "yes"
+        and e.finding not in _NEVER_MENTIONED
+    )
 
 
 #: Material seen or coming out: soft evidence only next to a named texture.
@@ -418,12 +476,15 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
             skip |= group
     votes: dict[str, set[Any]] = {}
     diagnoses: list[str] = []
+    denied_parts: dict[str, set[str]] = {}
     for m in mentions:
         for e in m.entry.evidence:
             if e.finding in skip:
                 continue
             value = _mention_value(m, e, asked)
             if value is None:
+                if _denied_part(m, e):
+                    denied_parts.setdefault(e.finding, set()).add(normalize(m.text))
                 continue
             if e.finding == "known_diagnoses":
                 diagnoses.append(str(value))
@@ -441,6 +502,10 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
             out[code] = "both"
         elif len(values) == 1:
             out[code] = findings[code].check(values.pop())
+    for code, parts in denied_parts.items():
+        # "no fever, no weight loss, no night sweats": several parts denied, none affirmed
+        if len(parts) >= 2 and code not in votes and code not in out:
+            out[code] = "no"
     if diagnoses:
         out["known_diagnoses"] = findings["known_diagnoses"].check(diagnoses)
     if "age" not in skip:

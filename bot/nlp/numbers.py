@@ -76,8 +76,19 @@ _BARE_YEARS_RE = re.compile(
 )
 
 
+#: An age to come: "she'll be 7 in March", "turning 50 next month" (one year less now).
+_FUTURE_AGE_RE = re.compile(
+    rf"\b(?:will\s+be|'ll\s+be|turns|turning|is\s+going\s+to\s+be)\s+(?P<n>{NUMBER_RE})\b"
+    r"(?!\s*(?:months?|weeks?|days?))"
+)
+
+
 def parse_age(text: str) -> int | None:
     """Return the age a normalised answer to "how old" gives, or None (never a guess)."""
+    future = _FUTURE_AGE_RE.search(text)
+    if future and not re.search(r"\b(?:is|'s|am|'m|aged?)\s+(?:just\s+)?\d", text):
+        now = _as_age(word_number(future.group("n")))
+        return now - 1 if now else None
     infant = infant_age(text)
     if infant is not None:
         return infant
@@ -116,9 +127,13 @@ def sex_of_age_answer(text: str) -> str | None:
 _DUR = rf"{AMOUNT_RE}(?:(?<=\d)\s*|\s+|\s*-\s*){UNIT_RE}(?:\s+and\s+a\s+half)?"
 _AGO_RE = re.compile(
     rf"\b(?P<dur>{_DUR})\s*(?:ago|back|before|earlier|previously)\b"
+    r"|\b(?:been|had\s+(?:them|it|these|this|those|the\s+lumps?))\s+(?:there\s+|around\s+|here\s+)?"
+    rf"(?:for\s+)?(?:about|around|roughly|nearly|almost|over|like|~)?\s*\b(?P<been>{_DUR})\b"
     r"|\b(?:for|over|in|since|during)\s+(?:the\s+)?(?:last|past)?\s*"
     rf"(?:about|around|roughly|nearly|almost|~)?\s*\b(?P<for>{_DUR})\b"
-    rf"|^\s*(?:about|around|roughly|approx\.?|~)?\s*\b(?P<bare>{_DUR})\s*"
+    r"|^\s*(?:(?:idk|dunno|not\s+sure|i\s+don't\s+know|hmm+|um+|erm*)[,\s]+)?"
+    r"(?:maybe|perhaps|probably|possibly|i\s+think|like|about|around|roughly|approx\.?|~)?"
+    rf"\s*\b(?P<bare>{_DUR})\s*"
     r"(?:now|or\s+so|ish|maybe|i\s+think|probably|roughly|approx\.?|or\s+more|at\s+least)?[.!]*\s*$"
 )
 _RECENT_RE = re.compile(
@@ -126,7 +141,9 @@ _RECENT_RE = re.compile(
     r"(?:a\s+)?few\s+(?:weeks?|months?|days?)(?:\s+ago)?|couple\s+of\s+(?:weeks?|months?)|"
     r"weeks?|months?|days?|just\s+(?:now|started|appeared)|lately)\b"
 )
-_LAST_YEAR_RE = re.compile(r"\blast\s+year\b")
+_LAST_YEAR_RE = re.compile(
+    r"\blast\s+year\b|\b(?:over|in|during|within)\s+the\s+(?:last|past)\s+(?:year|12\s+months|twelve\s+months)\b"
+)
 _BIRTH_RE = re.compile(
     r"\b(?:since|from|at)\s+birth\b|\bborn\s+with\b|\bsince\s+(?:s?he|i|they)\s+(?:was|were)\s+born\b|"
     r"\bsince\s+(?:s?he|i|they)\s+(?:was|were)\s+(?:a\s+)?(?:tiny\s+)?(?:baby|newborn|infant)\b|"
@@ -168,7 +185,10 @@ def _relative(text: str, age: int | None) -> int | None:
         return None
     match = _AGO_RE.search(text)
     if match:
-        dur = DURATION_RE.search(match.group("dur") or match.group("for") or match.group("bare"))
+        span = (
+            match.group("dur") or match.group("for") or match.group("been") or match.group("bare")
+        )
+        dur = DURATION_RE.search(span)
         years = duration_years(dur) if dur else None
         if years is None:
             return None
@@ -183,9 +203,22 @@ def _relative(text: str, age: int | None) -> int | None:
     return None
 
 
+#: An infant's age at onset: "when she was 18 months", "at 3 weeks".
+_AT_INFANT_RE = re.compile(
+    r"\b(?:at|aged?|from|when\s+(?:i|s?he|they)\s+(?:was|were)|since\s+(?:i|s?he|they)\s+(?:was|were))\s+"
+    rf"(?:about\s+|around\s+|roughly\s+)?(?P<n>{NUMBER_RE})\s*-?\s*(?P<u>months?|mos?|weeks?|wks?|days?)\b"
+    r"(?!\s+ago)"
+)
+
+
 def parse_onset_age(text: str, context: Mapping[str, Any] | None) -> int | None:
     """Return the onset age a normalised answer gives, using the known ``age`` for "2 years ago"."""
     age = _known_age(context)
+    baby = _AT_INFANT_RE.search(text)
+    if baby:
+        onset = infant_age(f"{baby.group('n')} {baby.group('u')} old")
+        if onset is not None and (age is None or onset <= age):
+            return onset
     at = _AT_AGE_RE.search(text)
     if at:
         onset = _as_age(word_number(at.group("n")))
@@ -233,7 +266,7 @@ _PROXY_RE = re.compile(
     r"\b(?:typing|answering|writing|asking|here|speaking|filling\s+(?:this\s+)?in)\s+for\s+"
     rf"(?:my|our)\s+(?:(?P<f>{_RELATION_FEMALE})|(?P<m>{_RELATION_MALE}))\b"
     rf"|\b(?:my|our)\s+(?:little\s+)?(?:(?P<f2>{_RELATION_FEMALE})|(?P<m2>{_RELATION_MALE}))"
-    rf"\s+(?:is|'s)\s+(?:{NUMBER_RE})\b"
+    rf"(?:\s+is|\s*'s)\s+(?:{NUMBER_RE})\b"
     r"|\bi\s*(?:'m|\s+am)\s+(?:a\s+)?(?P<f3>woman|girl|female|lady)\b"
     r"|\bi\s*(?:'m|\s+am)\s+(?:a\s+)?(?P<m3>man|boy|male|guy)\b"
     rf"|^\s*(?:(?P<f4>she)|(?P<m4>he))\s*(?:'s|\s+is)\s+(?:just\s+|about\s+)?(?:{NUMBER_RE})\b"
@@ -242,14 +275,24 @@ _PROXY_RE = re.compile(
 
 #: "my daughter is 9", "our son is twelve": a proxy giving the patient's age.
 _PROXY_AGE_RE = re.compile(
-    rf"\b(?:my|our)\s+(?:little\s+)?(?:{_RELATION_FEMALE}|{_RELATION_MALE})\s+(?:is|'s)\s+"
+    rf"\b(?:my|our)\s+(?:little\s+)?(?:{_RELATION_FEMALE}|{_RELATION_MALE})(?:\s+is|\s*'s)\s+"
     rf"(?:just\s+|nearly\s+|almost\s+)?(?P<n>{NUMBER_RE})\b"
     r"(?!\s*(?:months?|weeks?|days?|%|kg|cm|ft|foot|feet|times?))"
 )
 
 
+#: "she's 4 and has ...", "I'm 38, ...": an age opening a free message.
+_OPENING_AGE_RE = re.compile(
+    rf"^\s*(?:i'm|i\s+am|s?he's|s?he\s+is)\s+(?:just\s+|nearly\s+|almost\s+)?(?P<n>{NUMBER_RE})"
+    r"(?=\s*(?:[,.;!]|and\b|but\b|now\b|$))"
+)
+
+
 def age_mention(text: str) -> int | None:
     """Return an age stated as a fact in a normalised free message, else None."""
+    opening = _OPENING_AGE_RE.search(text)
+    if opening:
+        return _as_age(word_number(opening.group("n")))
     match = AGE_SEX_RE.search(text)
     if match:
         return _as_age(float(match.group("age")))

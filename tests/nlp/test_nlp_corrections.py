@@ -90,11 +90,11 @@ def test_time_classes_follow_the_questions_wording() -> None:
         # a recent time: stopping is no answer to "how recently"
         ("chemotherapy_recent", "stopped chemo 2 weeks ago", "yes"),
         ("chemotherapy_recent", "not on chemo anymore", None),
-        # a present state: "not anymore" is a no, "used to" is asked again
+        # a present state: "not anymore"/"not now" is a no, a bare "used to" is asked again
         ("raynaud", "not anymore", "no"),
         ("raynaud", "my fingers don't go white anymore", "no"),
         ("reflux_or_swallowing", "I used to have heartburn", None),
-        ("raynaud", "used to, not now", None),
+        ("raynaud", "used to, not now", "no"),
     ],
 )
 def test_stopped_is_read_against_the_question(code: str, message: str, value: Any) -> None:
@@ -200,3 +200,65 @@ def test_locations(message: str, sites: set[str]) -> None:
     value = interpret("lesion_locations", message).value
     assert isinstance(value, list), value
     assert set(value) == sites
+
+
+# ----------------------------------------------------------------------------- how an answer opens
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "value"),
+    [
+        # a first clause with words of its own carries its own "no"
+        ("constitutional_symptoms", "no fever, but I've lost 5kg", "yes"),
+        ("lesion_pain", "not red, but really sore", "yes"),
+        ("kidney_disease", "not on dialysis but I do have CKD", "yes"),
+        ("confusion", "totally with it", "no"),
+        # a bare "no" against the content is not understood
+        ("lesion_pain", "no, but it hurts", None),
+        # two negations cancel
+        ("hypercalcemia_symptoms", "never not thirsty", "yes"),
+        # a suspicion refuted
+        ("sarcoidosis", "they thought it might be sarcoid but it wasn't", "no"),
+        ("cancer_history", "they're testing for it", "unknown"),
+        # "wouldn't say" is a polite no
+        ("lesion_pain", "i wouldnt say painful", "no"),
+        # explained weight loss is no unexplained weight loss
+        ("constitutional_symptoms", "I've lost weight but I'm dieting", "no"),
+        ("constitutional_symptoms", "lost a stone without trying", "yes"),
+        # "cancer free" alone: never had it, or in remission?
+        ("cancer_history", "cancer free", None),
+        ("cancer_history", "cancer free since 2015", "yes"),
+        # a new inability is no "stopped"
+        ("muscle_weakness", "she can't climb stairs any more", "yes"),
+        # ages to come, infant onset ages, hedged durations
+        ("age", "she will be 7 in march", 6),
+        ("lesion_onset_age", "they started when she was 18 months", 1),
+        ("lesion_onset_age", "idk maybe 5 years", 35),
+        ("lesion_onset_age", "they've been there about 7 yrs", 33),
+        ("lesion_onset_age", "over the past year", 39),
+    ],
+)
+def test_generic_answer_rules(code: str, message: str, value: Any) -> None:
+    context = {"age": 40} if code == "lesion_onset_age" else None
+    assert interpret(code, message, context).value == value
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("my dad was on dialysis before he died", {"dialysis": None}),
+        (
+            "had chemo for breast cancer in 2010",
+            {"cancer_history": "yes", "chemotherapy_recent": None},
+        ),
+        ("used to take vitamin D but stopped in May", {"vitamin_d_high_dose": "no"}),
+        ("no fever no weight loss no night sweats", {"constitutional_symptoms": "no"}),
+        ("she's 4 and has never had a transplant", {"age": 4, "organ_transplant": "no"}),
+        ("my daughter's 13, she has dermatomyositis", {"age": 13, "sex": "female"}),
+        ("my fingers used to go white as a kid", {"raynaud": None}),
+    ],
+)
+def test_generic_extract_rules(message: str, expected: dict[str, Any]) -> None:
+    found = extract(message)
+    for code, value in expected.items():
+        assert found.get(code) == value, (code, found)
