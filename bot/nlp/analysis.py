@@ -280,6 +280,10 @@ def _ceased(doc: Any, ent: Any) -> bool:
 #: Words before a year that put the entity in that year ("in 2010"; not "since 2010").
 _IN_YEAR = frozenset({"in", "during", "circa", "around", "until", "till", "back", "of"})
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+#: A decade ("in the 90s", "in the nineties"): long ago unless it is this one.
+_DECADE = re.compile(
+    r"^(?:(?:19)?[4-9]0'?s|(?:forties|fifties|sixties|seventies|eighties|nineties))$"
+)
 
 
 def _long_ago(doc: Any, ent: Any) -> bool:
@@ -293,6 +297,13 @@ def _long_ago(doc: Any, ent: Any) -> bool:
             and i > 0
             and doc[i - 1].lower_ in _IN_YEAR
             and int(token.text) <= this_year - 2
+        ):
+            return True
+        if (
+            _DECADE.match(token.lower_)
+            and i > 1
+            and doc[i - 1].lower_ == "the"
+            and doc[i - 2].lower_ in _IN_YEAR
         ):
             return True
     return False

@@ -92,7 +92,7 @@ NO_LEAD_RE = re.compile(
         r"probably\s+not\b",
         r"(?:he|she|they|it)\s+(?:doesn't|don't|isn't|hasn't|haven't|didn't|is\s+not|has\s+not|"
         r"does\s+not)\b",
-        r"not\b",
+        r"not\b(?!\s+(?:sure|certain)\b)",
     )
 )
 
@@ -106,7 +106,7 @@ YES_LEAD_RE = re.compile(
         r"true\b|(?:that's|that\s+is)\s+(?:right|correct|true)\b|right\s*[.!]*$",
         r"affirmative\b|\+|pos(?:itive)?\b|\+ve\b|present\b",
         r"i\s+(?:do|am|have|did|think\s+so)\b|i\s+think\s+so\b|think\s+so\b|probably\b",
-        r"(?:he|she|they|it|we)\s+(?:do|does|did|has|have|is|are)\s*[.!]*$",
+        r"(?:he|she|they|it|we)\s+(?:do|does|did|has|have|is|are)\s*(?:[.!,]|$)",
         r"a\s+(?:bit|little|lot|fair\s+bit)\b|a\s+little\s+bit\b|some(?:times|what)\b",
         r"occasionally\b|often\b|always\b|constantly\b|all\s+the\s+time\b|on\s+and\s+off\b",
         r"off\s+and\s+on\b|now\s+and\s+then\b|kind\s+of\b|kinda\b|sort\s+of\b|sorta\b",
@@ -133,6 +133,7 @@ NO_ANYWHERE_RE = re.compile(
 NO_TAIL_RE = re.compile(
     r"(?:\b(?:no+|nope|nah|nil|neg|negative|none)|-ve|\s-)\s*[.!]*\s*$"
     r"|\bnot\s+(?:now|anymore|any\s+more|these\s+days|nowadays|at\s+the\s+moment)\s*[.!]*\s*$"
+    r"|\bnot\s+(?:me|him|her|them|us)\s*[.!]*\s*$"
 )
 YES_TAIL_RE = re.compile(r"(?:\b(?:yes|yeah|yep|positive|pos)|\+(?:ve)?)\s*[.!]*\s*$")
 #: "the lumps no." / "joints no" inside a message: a noun phrase answered with a bare "no".

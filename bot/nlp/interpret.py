@@ -291,8 +291,9 @@ def _sex(text: str) -> str | None:
     if re.search(rf"^\s*(?:{_SEX_OTHER})\b", text):
         return "other"
     for female_words, male_words in _SEX_TIERS:
-        female = re.search(rf"\b(?:{female_words})\b", text) is not None
-        male = re.search(rf"\b(?:{male_words})\b", text) is not None
+        # "(?<!')": the "m" of "I'm" is no "M"
+        female = re.search(rf"(?<!')\b(?:{female_words})\b", text) is not None
+        male = re.search(rf"(?<!')\b(?:{male_words})\b", text) is not None
         if female != male:
             return "female" if female else "male"
         if female:

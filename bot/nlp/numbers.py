@@ -29,7 +29,7 @@ AGE_CUE_RE = re.compile(
     r"(?:my|our|the)\s+\w+\s+(?:is|'s)|is|aged?|age\s*[:=]?|turned|turning)\s+"
     rf"(?:just\s+|about\s+|around\s+|nearly\s+|almost\s+)?(?P<a>{NUMBER_RE})\b(?!\s*(?:%|kg|cm|lb|mm))"
     rf"|\b(?P<b>{NUMBER_RE})\s*(?:-|\s)?(?:years?|yrs?|y)(?:\s*-?\s*old|\s*/?\s*o\b|o\b)"
-    rf"|\b(?P<c>\d{{1,3}})\s*(?:yo|y/o|y\.o\.)\b)"
+    rf"|\b(?P<c>\d{{1,3}})\s*(?:yo|y/o|y\.o\.?)(?!\w))"
 )
 #: An infant's age: "7 weeks old", "3 months old", "10 days old".
 INFANT_RE = re.compile(
@@ -65,7 +65,8 @@ def infant_age(text: str) -> int | None:
 
 
 _BARE_INFANT_RE = re.compile(
-    rf"^\s*(?:(?:s?he|it|they)(?:'s|\s+is|\s+are)\s+|about\s+|around\s+|nearly\s+|just\s+)*"
+    rf"^\s*(?:(?:s?he|it|they)(?:'s|\s+is|\s+are)\s+|about\s+|around\s+|nearly\s+|just\s+|only\s+|"
+    r"almost\s+|barely\s+)*"
     rf"(?P<n>{NUMBER_RE})\s*(?P<u>months?|mos?|weeks?|wks?|days?)\s*[.!]*\s*$"
 )
 
@@ -81,12 +82,19 @@ _FUTURE_AGE_RE = re.compile(
     rf"\b(?:will\s+be|'ll\s+be|turns|turning|is\s+going\s+to\s+be)\s+(?P<n>{NUMBER_RE})\b"
     r"(?!\s*(?:months?|weeks?|days?))"
 )
+#: "I'm 70 next birthday": the age after the next birthday.
+_NEXT_BIRTHDAY_RE = re.compile(
+    rf"\b(?P<n>{NUMBER_RE})\s+(?:on\s+my\s+|at\s+(?:my|his|her)\s+)?next\s+birthday\b"
+)
 
 
 def parse_age(text: str) -> int | None:
     """Return the age a normalised answer to "how old" gives, or None (never a guess)."""
-    future = _FUTURE_AGE_RE.search(text)
-    if future and not re.search(r"\b(?:is|'s|am|'m|aged?)\s+(?:just\s+)?\d", text):
+    future = _NEXT_BIRTHDAY_RE.search(text) or _FUTURE_AGE_RE.search(text)
+    if future and (
+        future.re is _NEXT_BIRTHDAY_RE
+        or not re.search(r"\b(?:is|'s|am|'m|aged?)\s+(?:just\s+)?\d", text)
+    ):
         now = _as_age(word_number(future.group("n")))
         return now - 1 if now else None
     infant = infant_age(text)
@@ -165,7 +173,7 @@ _DECADE_WORDS = {
 }  # fmt: skip
 #: "since my 50s", "since her teens": from the start of that decade.
 _SINCE_DECADE_RE = re.compile(
-    r"\bsince\s+(?:my|his|her|their|your)\s+(?:(?P<d>[1-9]0)'?s|(?P<w>"
+    r"\b(?:since|from)\s+(?:my|his|her|their|your)\s+(?:early\s+)?(?:(?P<d>[1-9]0)'?s|(?P<w>"
     + "|".join(_DECADE_WORDS)
     + r"))\b"
 )
@@ -230,7 +238,9 @@ def parse_onset_age(text: str, context: Mapping[str, Any] | None) -> int | None:
     if DURATION_RE.search(text) or re.search(r"\b(?:ago|back|since|for)\b", text):
         return None
     numbers = [
-        n for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.])", text) if n not in ("a", "an")
+        n
+        for n in re.findall(rf"(?<![\d.])({NUMBER_RE})(?![\d.]|'?s\b)", text)
+        if n not in ("a", "an")
     ]
     values = {_as_age(word_number(n)) for n in numbers}
     values.discard(None)

@@ -1,31 +1,44 @@
-"""Blind batch 5 (tests/nlp/phrasings_blind.yaml): 478 answers and 40 free messages (66
-expected findings) written before any of them was run through the rules.
+"""Blind batches: phrasings written before any of them was run through the rules.
 
-Blind score, first run, before any fix: 454/544 = 83.5% (interpret 400/478 = 83.7%,
-extract 54/66 = 81.8%); of the 90 misses 70 were None (re-asked) and 20 wrong values.
+Batch 5 (tests/nlp/phrasings_blind.yaml): 478 answers and 40 free messages (66 expected
+findings). Blind score, first run, before any fix: 454/544 = 83.5% (interpret 400/478 =
+83.7%, extract 54/66 = 81.8%); of the 90 misses 70 were None (re-asked) and 20 wrong values.
+After generic fixes: 538/544 = 98.9%. One expectation was changed after review ("in my
+40s" -> null: a decade is a range, as in the own set); left on purpose: "my dad is on
+dialysis" (a proxy may be answering for dad: "my mum is confused" must stay a yes), a typo
+whose first letter is wrong ("nees"), a double negation across clauses, swollen
+knuckles/wrists (joint or lump?), "they're painful and hard" in a free message without a
+word for the lumps (no lesion context).
 
-After generic fixes (no expectation of this file changed): 538/544 = 98.9%. Left on
-purpose: "my dad is on dialysis" (a proxy may be answering for dad: "my mum is confused"
-must stay a yes), a typo whose first letter is wrong ("nees"), a double negation across
-clauses, swollen knuckles/wrists (joint or lump?), and "they're painful and hard" in a free
-message without a word for the lumps (no lesion context). Kept >= 95% like the other sets.
+Batch 6 (tests/nlp/phrasings_blind6.yaml), written after the batch-5 fixes to measure how
+they generalise: 174 answers and 14 free messages (25 expected findings). Blind score:
+182/199 = 91.5% (interpret 157/174 = 90.2%, extract 25/25); 17 misses, 6 of them wrong
+values (two of those were inconsistent expectations of mine, fixed in the file with a
+comment). After generic fixes: 197/199 = 99.0%. Left: "sides" (trunk? too ambiguous to
+read), "about 18 months ago" at 50 (48 or 49 both possible).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from nlp_phrasing_eval import BLIND, evaluate, load, load_extract
+from nlp_phrasing_eval import BLIND, HERE, evaluate, load, load_extract
 from nlp_rates import report
 
 TARGET = 0.95
+BATCHES = {"blind batch 5": BLIND, "blind batch 6": HERE / "phrasings_blind6.yaml"}
 
 
-def test_blind_batch_is_big() -> None:
+def test_blind_batches_are_big() -> None:
     assert len(load(BLIND)) >= 250
     assert len(load_extract(BLIND)) >= 30
+    assert sum(len(load(path)) for path in BATCHES.values()) >= 600
 
 
-def test_blind_batch_is_coded_right(capsys: pytest.CaptureFixture[str]) -> None:
-    total, ok, misses = evaluate(BLIND)
-    rate = report(capsys, "blind batch 5", total, ok, misses)
+@pytest.mark.parametrize("label", sorted(BATCHES))
+def test_blind_batch_is_coded_right(label: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path: Path = BATCHES[label]
+    total, ok, misses = evaluate(path)
+    rate = report(capsys, label, total, ok, misses)
     assert rate >= TARGET, f"{rate:.1%} < {TARGET:.0%}: " + "; ".join(misses)

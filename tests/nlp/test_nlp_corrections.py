@@ -236,6 +236,16 @@ def test_locations(message: str, sites: set[str]) -> None:
         ("lesion_onset_age", "idk maybe 5 years", 35),
         ("lesion_onset_age", "they've been there about 7 yrs", 33),
         ("lesion_onset_age", "over the past year", 39),
+        ("lesion_onset_age", "since my 30s", 30),
+        ("lesion_onset_age", "in my 30s", None),
+        ("age", "I'm 70 next birthday", 69),
+        ("age", "48 y.o.", 48),
+        ("sex", "I'm a woman", "female"),
+        ("sarcoidosis", "not sure what that is", None),
+        ("cancer_history", "my sister had cancer, not me", "no"),
+        ("chemotherapy_recent", "had chemo in the 90s", "no"),
+        ("calcium_or_antacid_intake", "a glass of milk a day", "no"),
+        ("calcium_or_antacid_intake", "three pints of milk a day", "yes"),
     ],
 )
 def test_generic_answer_rules(code: str, message: str, value: Any) -> None:
