@@ -39,6 +39,7 @@ UNKNOWN_RE = re.compile(
         r"\b(?:can't|cannot|can not|couldn't|could not)\s+(?:really\s+)?"
         r"(?:say|tell|remember|recall)\b",
         r"\b(?:don't|do not|didn't)\s+(?:remember|recall)\b",
+        r"\b(?:wouldn't|would\s+not)\s+know\b|\bhow\s+would\s+(?:i|we)\s+know\b",
         r"\b(?:hard|difficult|impossible)\s+to\s+(?:say|tell|know|describe|explain)\b",
         r"\bwho\s+knows\b|\buncertain\b|\bunclear\b|\bunk(?:nown)?\b|\bn/?k\b",
         r"\b(?:not|none|un)\s*(?:documented|recorded|assessed|examined|tested|checked)\b",
@@ -190,8 +191,11 @@ CEASED_LEAD_RE = re.compile(
         rf"(?:not\s+(?:now|currently|at\s+the\s+moment),?\s+)?(?:but\s+)?(?:{_WHO}\s+)?used\s+to\b",
         rf"no\s+longer\b|previously\b|formerly\b|in\s+the\s+past\b|(?:{_WHO}\s+)?stopped\b",
         rf"(?:{_WHO}\s+)?(?:came|come)\s+off\b|(?:{_WHO}\s+)?quit\b",
+        rf"{_WHO}\s+(?:was|were)\s+on\s+(?:it|them|that|those)\b",
     )
 )
+#: "..., but I stopped": it stopped, wherever it is said.
+CEASED_ANYWHERE_RE = re.compile(rf"\b(?:but|then)\s+(?:{_WHO}\s+)?(?:stopped|quit|came\s+off)\b")
 #: An answer saying it was so at some time ("I was, before my transplant", "I have been").
 PAST_LEAD_RE = re.compile(
     rf"^{_HEDGE}(?:(?:no+|nope|nah|yes|yeah|yep)[\s,.!]*)?(?:but\s+)?"
@@ -215,7 +219,7 @@ NOT_NOW_RE = re.compile(
 
 def ceased_lead(text: str) -> bool:
     """Tell whether a normalised answer says it stopped ("not anymore", "I used to")."""
-    return CEASED_LEAD_RE.search(text) is not None
+    return CEASED_LEAD_RE.search(text) is not None or CEASED_ANYWHERE_RE.search(text) is not None
 
 
 def past_lead(text: str) -> bool:

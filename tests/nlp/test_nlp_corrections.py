@@ -246,6 +246,9 @@ def test_locations(message: str, sites: set[str]) -> None:
         ("chemotherapy_recent", "had chemo in the 90s", "no"),
         ("calcium_or_antacid_intake", "a glass of milk a day", "no"),
         ("calcium_or_antacid_intake", "three pints of milk a day", "yes"),
+        ("organ_transplant", "I wouldn't know", "unknown"),
+        ("vitamin_d_high_dose", "I was on it but stopped", "no"),
+        ("dialysis", "I was on it but stopped", "yes"),
     ],
 )
 def test_generic_answer_rules(code: str, message: str, value: Any) -> None:
@@ -266,6 +269,9 @@ def test_generic_answer_rules(code: str, message: str, value: Any) -> None:
         ("she's 4 and has never had a transplant", {"age": 4, "organ_transplant": "no"}),
         ("my daughter's 13, she has dermatomyositis", {"age": 13, "sex": "female"}),
         ("my fingers used to go white as a kid", {"raynaud": None}),
+        # a comma and a new subject end the "no"
+        ("no pain, they're hard", {"lesion_consistency": "hard"}),
+        ("no fever, night sweats or weight loss", {"constitutional_symptoms": "no"}),
     ],
 )
 def test_generic_extract_rules(message: str, expected: dict[str, Any]) -> None:
