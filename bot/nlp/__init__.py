@@ -11,6 +11,12 @@ lazily once per process), ``analysis`` (entities with their ConText status), ``a
 pipeline), ``bench`` (``python -m bot.nlp.bench``). Importing this package loads no model.
 """
 
+import os
+
+# spaCy's thinc imports TensorFlow (installed for Rasa) when the pipeline loads; keep its
+# start-up chatter (C++ INFO/WARNING lines on stderr) out of every process's output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from bot.nlp.interpret import Interpretation, extract, interpret
 
 __all__ = ["Interpretation", "extract", "interpret"]
