@@ -51,6 +51,7 @@ class Worker:
         self.database = Database(self.database_url)
         self._pending: asyncio.Queue[Any] = asyncio.Queue()
         self._stop = asyncio.Event()
+        self._closing = asyncio.Event()  # no more deliveries: drain what came, then end
 
     def stop(self) -> None:
         """Finish the current batch and stop."""
@@ -89,7 +90,8 @@ class Worker:
             for message in messages:
                 with contextlib.suppress(Exception):
                     await message.nack(requeue=True)
-            await asyncio.sleep(RETRY_S)
+            if not self._closing.is_set():
+                await asyncio.sleep(RETRY_S)
             return
         self.stats["new"] += new
         self.stats["seen again"] += len(rows) - new
@@ -98,7 +100,7 @@ class Worker:
                 await message.ack()
 
     async def _drain(self) -> None:
-        while not (self._stop.is_set() and self._pending.empty()):
+        while not (self._closing.is_set() and self._pending.empty()):
             try:
                 first = await asyncio.wait_for(self._pending.get(), timeout=0.5)
             except asyncio.TimeoutError:
@@ -161,10 +163,13 @@ class Worker:
             exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)
             queue = await channel.declare_queue(self.queue, durable=True)
             await queue.bind(exchange, "")
-            await queue.consume(self._pending.put, no_ack=False)
+            tag = await queue.consume(self._pending.put, no_ack=False)
             await self._stop.wait()
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
         finally:
             self._stop.set()
+            self._closing.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await connection.close()
