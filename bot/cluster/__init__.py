@@ -11,8 +11,8 @@ Scale comes from Rasa's own horizontal set-up, not from code of ours:
 - a supervisor that restarts any process that dies (:mod:`bot.cluster.supervisor`) after
   waiting for the backing services with a clear message (:mod:`bot.cluster.backing`).
 
-Two small parts of ours keep a conversation whole when something fails: a tracker store
-error fails the message instead of Rasa's in-memory fallback
-(:mod:`bot.cluster.rasa_server`), and the REST channel answers such a message with HTTP
-503 and "please try again" (:mod:`bot.cluster.rest`).
+One small part of ours keeps a conversation whole when something fails: a tracker store
+or custom action error fails the turn instead of Rasa carrying on without it
+(:mod:`bot.cluster.rasa_server`), and the REST channel (``bot.channels.rest``, with a
+deadline of 8 s here) answers such a message with HTTP 503 and "please try again".
 """

@@ -36,9 +36,13 @@ def cluster_settings() -> Settings:
     """The settings, with the cluster's defaults put into the environment of every child."""
     if "database_url" not in Settings().__fields_set__:  # neither environment nor .env
         os.environ["CALX_DATABASE_URL"] = DEFAULT_DATABASE_URL
+    os.environ["CALX_CLUSTER"] = "true"  # production checks: no placeholder secrets
+    os.environ.setdefault("CALX_TRUSTED_PROXIES", "127.0.0.1")  # HAProxy's X-Forwarded-For
     os.environ.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_S))
     get_settings.cache_clear()
-    return get_settings()
+    settings = get_settings()
+    settings.check_secrets()
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,17 @@
 """One Rasa replica of the cluster: ``bot.runner.rasa_server`` with a fail-fast tracker store.
 
 Two of Rasa's ways of carrying on after a failure lose an answer, so here they fail the
-turn instead: nothing of it is stored and the REST channel (:mod:`bot.cluster.rest`)
-asks the person to send the message again.
+turn instead: nothing of it is stored and the REST channel (:mod:`bot.channels.rest`)
+answers 503 and asks the person to send the message again.
 
 - ``FailSafeTrackerStore`` carries on after a database error with an empty in-memory
   tracker: with several replicas that starts the interview over and keeps the turn in
   one replica's memory. Its own ``on_tracker_store_error`` hook raises instead.
 - A custom action that fails (action server or database away) is logged and the turn
   goes on "without the action's events": the answer is taken in but never validated
-  nor recorded. :class:`ActionServerUnavailable` ends the turn instead; it derives from
-  ``BaseException`` because Rasa's processor catches every ``Exception`` there.
+  nor recorded. :class:`ActionServerUnavailable` ends the turn instead: it derives from
+  ``BaseException`` because Rasa's processor catches every ``Exception`` there, and the
+  agent turns it back into an ordinary error for the channel.
 
 ``python -m bot.cluster.rasa_server --model M --endpoints E --credentials C --port P``
 """
@@ -63,6 +64,22 @@ def fail_fast_actions() -> None:
             raise ActionServerUnavailable(type(error).__name__) from error
 
     RemoteAction.run = run
+    _agent_raises_ordinary_errors()
+
+
+def _agent_raises_ordinary_errors() -> None:
+    """Past the processor, an action failure is an ordinary error the channels catch."""
+    from rasa.core.agent import Agent
+
+    handle = Agent.handle_message
+
+    async def handle_message(self: Any, message: Any) -> Any:
+        try:
+            return await handle(self, message)
+        except ActionServerUnavailable as error:
+            raise RuntimeError(f"custom action failed ({error})") from error
+
+    Agent.handle_message = handle_message
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ Public ports are those of ``make run`` (settings ``rasa_port``, ``action_port``,
 ``public port + 100 + i`` (Rasa 5106.., actions 5156.., web 8101..). Files go to
 ``var/run/cluster-<rasa port>/``: ``endpoints.yml`` (Rasa's SQL tracker store, Redis
 lock store, pika event broker, the action endpoint through HAProxy), ``credentials.yml``
-(the REST channel of :mod:`bot.cluster.rest` instead of Rasa's), ``haproxy.cfg`` and
+(the REST channel with a deadline: 503 "please try again" after 8 s), ``haproxy.cfg`` and
 the 503 pages.
 """
 
@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from bot.cluster.rest import RETRY_AFTER_S, TRY_AGAIN
+from bot.channels.rest import RETRY_AFTER_S, TRY_AGAIN
 from bot.events.worker import QUEUE
 from bot.runner.supervisor import ROOT, RUN_DIR, Service, _status
 from bot.settings import Settings
@@ -34,9 +34,12 @@ REPLICA_OFFSET = 100
 #: Seconds a Rasa lock on a conversation lives: a replica killed in a turn holds it that
 #: long at most (Rasa's default is 60 s, longer than a person should wait).
 TICKET_LOCK_LIFETIME_S = 8
-#: HAProxy waits this long for a Rasa server (the REST channel gives up at 8 s).
+#: Seconds a turn may take before the REST channel answers 503 "please try again"
+#: (its ``deadline_s``); HAProxy waits a little longer for a Rasa server, the person
+#: never more than 10 s.
+MESSAGE_DEADLINE_S = 8.0
 RASA_SERVER_TIMEOUT = "9500ms"
-CHANNEL_KEY = "bot.cluster.rest.ClusterRestInput"
+REST_CHANNEL = "bot.channels.rest.CalxRestInput"
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,12 @@ def write_rasa_files(topology: Topology, root: Path = ROOT) -> None:
     endpoints["lock_store"] = lock_store_config(settings.redis_url)
     endpoints["event_broker"] = event_broker_config(settings.amqp_url)
     _write_private(topology.endpoints, yaml.safe_dump(endpoints, sort_keys=False))
-    credentials: dict[str, Any] = yaml.safe_load((root / "credentials.yml").read_text()) or {}
-    channels = {CHANNEL_KEY if key == "rest" else key: value for key, value in credentials.items()}
+    channels: dict[str, Any] = yaml.safe_load((root / "credentials.yml").read_text()) or {}
+    if REST_CHANNEL in channels:
+        channels[REST_CHANNEL] = {
+            **(channels[REST_CHANNEL] or {}),
+            "deadline_s": MESSAGE_DEADLINE_S,
+        }
     _write_private(topology.credentials, yaml.safe_dump(channels, sort_keys=False))
 
 
@@ -223,6 +230,7 @@ def haproxy_config(topology: Topology) -> str:
         "    timeout http-request 10s",
         "    retries 3",
         "    option redispatch 1",
+        "    option forwardfor",  # the rate limits see the client (CALX_TRUSTED_PROXIES)
         # a dead server refuses connections at once (and requests go to another); a busy
         # one may take seconds to answer a check: that is no reason to take it out
         "    timeout check 10s",

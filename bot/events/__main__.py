@@ -1,4 +1,4 @@
-"""``python -m bot.events [--queue Q] [--no-sweep] [--sweep-once]``: the event worker.
+"""``python -m bot.events [--queue Q] [--no-sweep] [--sweep-once] [--heartbeat F]``: the worker.
 
 The database is ``CALX_DATABASE_URL``, the broker ``CALX_AMQP_URL``. ``--sweep-once``
 only records what Rasa's ``events`` table has that is not recorded yet, then exits.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from bot.events.record import sweep
 from bot.events.worker import QUEUE, SWEEP_EVERY_S, Worker, run_worker
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sweep", action="store_true", help="only the broker, no sweep")
     parser.add_argument("--sweep-every", type=float, default=SWEEP_EVERY_S, metavar="S")
     parser.add_argument("--sweep-once", action="store_true", help="one sweep, then exit")
+    parser.add_argument(
+        "--heartbeat", type=Path, metavar="FILE", help="touched every 5 s while connected"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.amqp_url,
         queue=args.queue,
         sweep_every=None if args.no_sweep else args.sweep_every,
+        heartbeat=args.heartbeat,
     )
     run_worker(worker)
     return 0

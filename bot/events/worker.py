@@ -16,8 +16,10 @@ import contextlib
 import json
 import logging
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.events.record import EventRow, record, sweep, to_row
@@ -34,6 +36,7 @@ BATCH_WAIT_S = 0.2
 SWEEP_EVERY_S = 30.0
 RETRY_S = 1.0
 REPORT_EVERY_S = 60.0
+HEARTBEAT_S = 5.0
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Worker:
     queue: str = QUEUE
     sweep_every: float | None = SWEEP_EVERY_S
     batch: int = BATCH
+    #: A file touched every few seconds while the worker is connected (liveness probe).
+    heartbeat: Path | None = None
     stats: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -123,11 +128,16 @@ class Worker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.sweep_every)
 
-    async def _reporter(self) -> None:
+    async def _reporter(self, connection: Any) -> None:
+        last = time.monotonic()
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), REPORT_EVERY_S)
-            log.info("events: %s", dict(self.stats) or "none yet")
+                await asyncio.wait_for(self._stop.wait(), HEARTBEAT_S)
+            if self.heartbeat is not None and not connection.is_closed:
+                self.heartbeat.touch()
+            if time.monotonic() - last >= REPORT_EVERY_S:
+                log.info("events: %s", dict(self.stats) or "none yet")
+                last = time.monotonic()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -156,7 +166,8 @@ class Worker:
         if connection is None:
             return
         log.info("event worker consuming %r", self.queue)
-        tasks = [asyncio.create_task(t) for t in (self._drain(), self._sweeper(), self._reporter())]
+        jobs = (self._drain(), self._sweeper(), self._reporter(connection))
+        tasks = [asyncio.create_task(job) for job in jobs]
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.batch * 2)
