@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,9 +21,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import guard
+from bot.ratelimit import Decision
 
 log = logging.getLogger(__name__)
 
+#: Senders remembered as "told to slow down" before the stale ones are forgotten.
+QUIET_SENDERS = 10_000
 #: The action that completes the interview (actions/submit.py).
 SUBMIT_ACTION = "action_submit_interview"
 
@@ -174,6 +178,7 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
         self.agent = AgentAccess()
         self.seen = SeenIds()
         self.queue = ConversationQueue()
+        self._quiet_until: dict[str, float] = {}
 
     @property
     @abstractmethod
@@ -201,22 +206,38 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
         blueprint.add_route(webhook, "/webhook", methods=["POST"])
         return blueprint
 
-    async def admit(self, sender: str, text: str, output: Any) -> str | None:
+    async def count(self, sender: str) -> Decision:
+        """Count a message of ``sender`` when it arrives (messages are handled one by one later)."""
+        return await self.limiter.check(scope="chat", sender=sender)
+
+    async def admit(self, sender: str, text: str, output: Any, counted: Decision) -> str | None:
         """The text to hand to Rasa; or ``None`` when a reply was posted instead.
 
-        A message that is not text, too long or empty, or over the conversation's rate
-        limit is answered in the conversation (:mod:`bot.channels.guard`), with no turn.
+        A message that is not text, too long or empty, or that was over the conversation's
+        rate limit when it arrived (``counted``), is answered in the conversation
+        (:mod:`bot.channels.guard`), with no turn. Of a flood, one message per wait is told.
         """
         screened = guard.screen(text)
         reply = screened.reply
         if screened.text is not None:
-            decision = await self.limiter.check(scope="chat", sender=sender)
-            if decision.allowed:
+            if counted.allowed:
                 return screened.text
-            reply = guard.too_fast(decision.retry_after_header)
+            if not self._tell_once(sender, counted.retry_after):
+                return None
+            reply = guard.too_fast(counted.retry_after_header)
         await output.send_text_message(sender, reply or guard.EMPTY)
         await output.flush()
         return None
+
+    def _tell_once(self, sender: str, wait: float) -> bool:
+        """Whether to tell ``sender`` to slow down now (not again until ``wait`` has passed)."""
+        now = time.monotonic()
+        if self._quiet_until.get(sender, 0.0) > now:
+            return False
+        if len(self._quiet_until) > QUIET_SENDERS:
+            self._quiet_until = {k: v for k, v in self._quiet_until.items() if v > now}
+        self._quiet_until[sender] = now + wait
+        return True
 
     async def deliver(
         self, message: UserMessage, on_new_message: OnNewMessage, web_url: str

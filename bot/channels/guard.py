@@ -5,13 +5,15 @@
   ``/`` (Rasa would read ``/intent{...}`` as an intent with entities: a person could
   set answers without saying them). Right-to-left text and emoji are kept.
 - :func:`screen`: a message that is not text, longer than :data:`MAX_MESSAGE_CHARS`
-  or empty after cleaning gets a clear reply instead of a turn (nothing is stored).
+  or with nothing visible after cleaning (whitespace, zero-width and private-use
+  characters, lone accents) gets a clear reply instead of a turn (nothing is stored).
 - :func:`too_fast`: the reply when a sender or an address is over its rate limit.
 - :func:`clean_metadata`: the only metadata a client may attach.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -58,6 +60,12 @@ def clean(text: str) -> str:
     return text.strip().lstrip("/").strip()
 
 
+def _visible(char: str) -> bool:
+    """Not whitespace, a format or private-use character, or a lone combining mark."""
+    category = unicodedata.category(char)
+    return category[0] not in "ZC" and category != "Mn" and not char.isspace()
+
+
 @dataclass(frozen=True)
 class Screened:
     """A message checked: ``text`` to pass on, or a ``reply`` (and an HTTP status) instead."""
@@ -74,9 +82,22 @@ def screen(raw: Any) -> Screened:
     if len(raw) > MAX_MESSAGE_CHARS:
         return Screened(None, too_long(len(raw)), 413)
     text = clean(raw)
-    if not text:
+    if not any(_visible(char) for char in text):
         return Screened(None, EMPTY, 200)
     return Screened(text)
+
+
+def load_json(body: bytes) -> Any:
+    """A request body's JSON; ``ValueError`` for anything else (bad UTF-8, nesting too deep)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (platform payloads vary)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def valid_sender(sender: Any) -> TypeGuard[str]:

@@ -21,7 +21,6 @@ instead of it. Differences, all answered in JSON:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -72,7 +71,7 @@ def parse_body(body: bytes) -> dict[str, Any]:
     if len(body) > guard.MAX_BODY_BYTES:
         raise BadRequest(413, f"request body larger than {guard.MAX_BODY_BYTES} bytes")
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = guard.load_json(body)
     except UnicodeDecodeError:
         raise BadRequest(400, "the body must be UTF-8 JSON") from None
     except ValueError:
@@ -181,7 +180,7 @@ class CalxRestInput(guard.RateLimited, RestInput):  # type: ignore[misc]
 def _sender_of(request: Request) -> str:
     """The sender of a refused request, if its body names a valid one (else empty)."""
     try:
-        sender = json.loads(request.body or b"").get("sender")
+        sender = guard.load_json(request.body or b"").get("sender")
     except (ValueError, AttributeError):
         return ""
     return sender if guard.valid_sender(sender) else ""

@@ -21,7 +21,6 @@ import asyncio
 import hashlib
 import hmac
 import html
-import json
 import logging
 import re
 import time
@@ -35,8 +34,9 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import base
+from bot.channels import base, guard
 from bot.channels.report import Report, with_reasons
+from bot.ratelimit import ALLOWED, Decision
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,8 @@ def _plain(text: str) -> str:
 
 
 def _bot_user(payload: Mapping[str, Any]) -> str | None:
-    for entry in payload.get("authorizations") or []:
+    entries = payload.get("authorizations")
+    for entry in map(guard.mapping, entries if isinstance(entries, list) else []):
         if entry.get("is_bot") and entry.get("user_id"):
             return str(entry["user_id"])
     return None
@@ -124,7 +125,7 @@ def parse_event(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, bool]:
     a plain channel message in a thread only continues one Calx already has there.
     Bots, edits and other subtypes are ignored (``None``).
     """
-    event = payload.get("event") or {}
+    event = guard.mapping(payload.get("event"))
     team = str(payload.get("team_id") or event.get("team") or "")
     channel = str(event.get("channel") or "")
     user = str(event.get("user") or "")
@@ -354,7 +355,7 @@ class SlackThreadInput(base.WebhookChannel):
         ):
             return response.json({"error": "invalid signature"}, status=401)
         try:
-            payload = json.loads(body)
+            payload = guard.load_json(body)
         except ValueError:
             return response.json({"error": "not JSON"}, status=400)
         if not isinstance(payload, dict):
@@ -370,9 +371,10 @@ class SlackThreadInput(base.WebhookChannel):
         if message is None:
             return response.text("")
         retried = request.headers.get("X-Slack-Retry-Num") is not None
+        counted = await self.count(message.sender_id)
 
         async def job() -> None:
-            await self.process(message, event_id, on_new_message, continuation, retried)
+            await self.process(message, event_id, on_new_message, continuation, retried, counted)
 
         self.queue.submit(message.sender_id, job)
         return response.text("")
@@ -384,6 +386,7 @@ class SlackThreadInput(base.WebhookChannel):
         on_new_message: base.OnNewMessage,
         continuation: bool,
         retried: bool,
+        counted: Decision = ALLOWED,
     ) -> None:
         """Hand one message to Rasa and post the replies into its thread."""
         if continuation or retried:
@@ -393,7 +396,7 @@ class SlackThreadInput(base.WebhookChannel):
             if retried and tracker is not None and base.message_seen(tracker, event_id):
                 return  # handled before a restart
         output = SlackThreadOutput(self.api, message.channel, message.reply_thread_ts)
-        text = await self.admit(message.sender_id, message.text, output)
+        text = await self.admit(message.sender_id, message.text, output, counted)
         if text is None:
             return
         user_message = UserMessage(

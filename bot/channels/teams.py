@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
-import json
 import logging
 import re
 import time
@@ -36,8 +35,9 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import base
+from bot.channels import base, guard
 from bot.channels.report import Report, with_reasons
+from bot.ratelimit import ALLOWED, Decision
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class BotConnector:
     async def reply(self, incoming: Mapping[str, Any], activities: list[dict[str, Any]]) -> int:
         """Post ``activities`` as replies to ``incoming``; the number accepted."""
         service_url = str(incoming["serviceUrl"]).rstrip("/")
-        conversation = incoming.get("conversation") or {}
+        conversation = guard.mapping(incoming.get("conversation"))
         url = (
             f"{service_url}/v3/conversations/{quote(str(conversation.get('id', '')), safe='')}"
             f"/activities/{quote(str(incoming.get('id', '')), safe='')}"
@@ -398,7 +398,7 @@ class TeamsOutput(OutputChannel):  # type: ignore[misc]
 
 def sender_id(activity: Mapping[str, Any]) -> str:
     """The conversation: the Teams conversation id (a channel thread has its own)."""
-    conversation = str((activity.get("conversation") or {}).get("id") or "")
+    conversation = str(guard.mapping(activity.get("conversation")).get("id") or "")
     if len(conversation) > MAX_PLAIN_ID:
         conversation = hashlib.sha256(conversation.encode()).hexdigest()[:40]
     return f"teams:{conversation}"
@@ -444,7 +444,7 @@ class TeamsInput(base.WebhookChannel):
     ) -> HTTPResponse:
         """Verify the token, acknowledge, and queue the activity's message (if any)."""
         try:
-            activity = json.loads(request.body or b"")
+            activity = guard.load_json(request.body or b"")
         except ValueError:
             activity = None
         if not isinstance(activity, dict):
@@ -462,8 +462,10 @@ class TeamsInput(base.WebhookChannel):
         sender = sender_id(activity)
         text = message_text(activity)
 
+        counted = await self.count(sender)
+
         async def job() -> None:
-            await self.process(activity, sender, text, on_new_message)
+            await self.process(activity, sender, text, on_new_message, counted)
 
         self.queue.submit(sender, job)
         return response.text("", status=200)
@@ -474,11 +476,12 @@ class TeamsInput(base.WebhookChannel):
         sender: str,
         text: str,
         on_new_message: base.OnNewMessage,
+        counted: Decision = ALLOWED,
     ) -> None:
         """Hand one message to Rasa and post the replies to the conversation."""
-        user = activity.get("from") or {}
+        user = guard.mapping(activity.get("from"))
         output = TeamsOutput(self.connector, activity)
-        admitted = await self.admit(sender, text, output)
+        admitted = await self.admit(sender, text, output, counted)
         if admitted is None:
             return
         message = UserMessage(

@@ -6,7 +6,9 @@
 - logs are JSON lines with request ids (:mod:`bot.obs`), never a message's text;
 - it listens on ``CALX_HOST`` (rasa_sdk's default is every interface);
 - an action that fails answers 500 ``{"error": "<exception type>"}``: rasa_sdk's own
-  handler echoes the request body (the tracker: what the person said) and logs it.
+  handler echoes the request body (the tracker: what the person said) and logs it;
+- the NLP pipeline is loaded before it listens (the first answer is not slow, and a
+  balancer sends it nothing until it is ready).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.utils import number_of_sanic_workers
 
     port = args.port or settings.action_port
+    from bot.nlp import interpret  # heavy: loaded before serving, never at import
+
+    interpret("lesion_pain", "no")
     log.info("action server on http://%s:%s", settings.host, port)
     create_app(args.actions).run(
         settings.host, port, workers=number_of_sanic_workers(), access_log=False

@@ -87,7 +87,11 @@ def test_rasa_structlog_events_lose_their_text_fields(capture: logging.Logger) -
     [line] = lines(capture)
     assert MARKER not in json.dumps(line)
     assert line["message"] == "rest.message.received.failure"
-    assert line["fields"] == {"text": logs.REDACTED, "sender_id": "abc", "rasa_event": logs.REDACTED}
+    assert line["fields"] == {
+        "text": logs.REDACTED,
+        "sender_id": "abc",
+        "rasa_event": logs.REDACTED,
+    }
 
 
 def test_redact_structlog_puts_the_processor_first_once() -> None:

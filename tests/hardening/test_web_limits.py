@@ -42,9 +42,7 @@ def test_per_ip_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
 
 
 def test_loopback_is_exempt_by_default(tmp_path: Path) -> None:
-    settings = make_settings(
-        f"sqlite:///{tmp_path / 'e.db'}", rate_ip_per_s="1", rate_ip_burst="2"
-    )
+    settings = make_settings(f"sqlite:///{tmp_path / 'e.db'}", rate_ip_per_s="1", rate_ip_burst="2")
     with serve(create_app(settings)) as url, httpx.Client(base_url=url) as client:
         assert {client.get("/portal").status_code for _ in range(10)} == {200}
 
