@@ -11,8 +11,11 @@ the 503 pages.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,8 +188,6 @@ _ERROR_PAGE = (
 
 def _error_pages(topology: Topology) -> dict[str, Path]:
     """503 answers for HAProxy's own errors (no server, a server died, a timeout)."""
-    import json
-
     bodies = {
         "rasa": json.dumps([{"recipient_id": "", "text": TRY_AGAIN}]),
         "web": json.dumps({"detail": "Calx is busy or restarting: please try again in a moment."}),
@@ -219,6 +220,7 @@ def haproxy_config(topology: Topology) -> str:
     lines = [
         "global",
         "    maxconn 2000",
+        "    noreuseport",  # a port already taken is an error, not shared with another process
         "    tune.bufsize 1048576",  # a tracker sent to the action server fits: L7 retries
         "",
         "defaults",
@@ -299,6 +301,26 @@ def _answers(url: str, status: int = 200) -> Callable[[], bool]:
     return lambda: _status(url) == status
 
 
+def _rasa_ready(base: str, token: str) -> Callable[[], bool]:
+    """A probe: the server has its model, and has parsed one message (warming its models)."""
+    warm: list[bool] = []
+
+    def probe() -> bool:
+        if _status(f"{base}/status?token={token}") != 200:
+            return False
+        if not warm:
+            request = urllib.request.Request(  # noqa: S310 - our own replica
+                f"{base}/model/parse?token={token}",
+                data=json.dumps({"text": "hello"}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=60):  # noqa: S310
+                warm.append(True)
+        return bool(warm)
+
+    return probe
+
+
 def services(topology: Topology, model: Path, haproxy: str, root: Path = ROOT) -> list[Service]:
     """HAProxy, the Rasa servers, the action servers, the web workers and the event worker."""
     settings, host, python = topology.settings, topology.settings.host, sys.executable
@@ -317,22 +339,31 @@ def services(topology: Topology, model: Path, haproxy: str, root: Path = ROOT) -
         )
     ]  # fmt: skip
     for r in topology.rasa:
-        status = f"http://{host}:{r.port}/status?token={settings.rasa_token}"
+        base = f"http://{host}:{r.port}"
         result.append(
             Service(
                 r.name,
                 [python, "-m", "bot.cluster.rasa_server", "--model", str(model),
                  "--endpoints", str(topology.endpoints),
                  "--credentials", str(topology.credentials), "--port", str(r.port)],
-                _answers(status),
-                broken=_answers(status, 409),  # up, but the model could not be loaded
+                _rasa_ready(base, settings.rasa_token),
+                # up, but the model could not be loaded
+                broken=_answers(f"{base}/status?token={settings.rasa_token}", 409),
             )
         )  # fmt: skip
     for r in topology.actions:
         result.append(
             Service(
                 r.name,
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(r.port)],
+                [
+                    python,
+                    "-m",
+                    "bot.cluster.action_server",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(r.port),
+                ],
                 _answers(f"http://{host}:{r.port}/health"),
             )
         )
