@@ -29,6 +29,11 @@ from bot.cluster.topology import (
 from bot.settings import Settings, get_settings
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/calx"
+TF_THREADS = (
+    "TF_INTER_OP_PARALLELISM_THREADS",
+    "TF_INTRA_OP_PARALLELISM_THREADS",
+    "OMP_NUM_THREADS",
+)
 HAPROXY_HINT = "HAProxy is not installed: run `make cluster-deps` (apt-get install haproxy)"
 
 
@@ -39,6 +44,8 @@ def cluster_settings() -> Settings:
     os.environ["CALX_CLUSTER"] = "true"  # production checks: no placeholder secrets
     os.environ.setdefault("CALX_TRUSTED_PROXIES", "127.0.0.1")  # HAProxy's X-Forwarded-For
     os.environ.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_S))
+    for name in TF_THREADS:  # one thread each: the replicas share the cores already
+        os.environ.setdefault(name, "1")
     get_settings.cache_clear()
     settings = get_settings()
     settings.check_secrets()
