@@ -83,6 +83,7 @@ class Mention:
     historical: bool
     lesion_context: bool
     ceased: bool = False
+    past: bool = False
 
     @property
     def confident(self) -> bool:
@@ -277,6 +278,64 @@ def _ceased(doc: Any, ent: Any) -> bool:
     )
 
 
+_MONTHS = (
+    "january", "february", "march", "april", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec",
+)  # fmt: skip
+_PERIODS = (
+    "week", "month", "year", "winter", "summer", "spring", "autumn", "fall", "time", "christmas",
+    "weekend", "term",
+)  # fmt: skip
+#: Words dating a clause to an earlier time ("last winter", "a year ago", "at the start").
+_PAST_TIME = (
+    ("ago",), ("at", "first"), ("at", "the", "start"), ("at", "the", "beginning"),
+    ("at", "diagnosis"), ("at", "onset"), ("initially",), ("originally",), ("back", "then"),
+    ("at", "the", "time"), ("in", "the", "past"), ("before",), ("previously",),
+    *(("last", period) for period in _PERIODS),
+    *(("in", month) for month in _MONTHS),
+    *(("in", "the", season) for season in ("spring", "summer", "autumn", "fall", "winter")),
+)  # fmt: skip
+#: Past-tense verbs of the entity's own clause ("it was red", "one got infected").
+_PAST_VERBS = frozenset(
+    {"was", "were", "had", "got", "went", "became", "needed", "did", "used", "could", "couldn't",
+     "turned", "came", "started", "began", "wasn't", "weren't"}
+)  # fmt: skip
+#: Words putting a clause in the present ("now", "still", "today", "is").
+_PRESENT = (
+    ("now",), ("still",), ("currently",), ("today",), ("nowadays",), ("at", "the", "moment"),
+    ("these", "days"), ("at", "present"), ("is",), ("are",), ("am",), ("'s",), ("'re",),
+    ("'m",), ("this", "week"),
+)  # fmt: skip
+
+
+_WHEN = frozenset({"when", "before", "after", "until", "till"})
+
+
+def _past(doc: Any, ent: Any) -> bool:
+    """Whether the entity's clause is about an earlier time and not about now.
+
+    "it was red and puffy", "one got infected last winter", "weak at the start" are past;
+    "it is still red", "red now" are not.
+    """
+    left, right = _clause_window(doc, ent)
+    words = [(t.lower_, t.norm_) for t in doc[left:right]]
+    if _has_marker(words, _PRESENT):
+        return False
+    before = {t.lower_ for t in doc[left : ent.end]}
+    if before & _PAST_VERBS or _has_marker(words, _PAST_TIME):
+        return True
+    # "weak when it all started", "red when the drip came out"
+    if right < ent.sent.end and doc[right].lower_ in _WHEN:
+        after = doc[right + 1 : min(right + 6, ent.sent.end)]
+        for token in after:
+            if token.is_punct:
+                break
+            if token.lower_ in _PAST_VERBS:
+                return True
+    return False
+
+
 #: Words before a year that put the entity in that year ("in 2010"; not "since 2010").
 _IN_YEAR = frozenset({"in", "during", "circa", "around", "until", "till", "back", "of"})
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -309,6 +368,53 @@ def _long_ago(doc: Any, ent: Any) -> bool:
     return False
 
 
+#: Entities saying "family history" ("FHx", "no family history"): followed by "of" they
+#: are a family modifier for what they name, and say nothing of lumps unless they name them.
+_FAMILY_HISTORY = frozenset({"cond_family", "cond_family_none", "cond_fh", "cond_fh_of"})
+
+
+_OF = frozenset({"of", ":", "-"})
+
+
+def _family_history_scopes(doc: Any) -> dict[int, tuple[int, int]]:
+    """Token ranges named by a "family history of ..." entity, by the entity's start.
+
+    The entity covers the words ConText would read as a family trigger (a modifier that
+    overlaps an entity is pruned), so its scope is found here: to the end of its segment
+    ("family history of ..."), or from its start ("... runs in the family").
+    """
+    scopes: dict[int, tuple[int, int]] = {}
+    for ent in doc.ents:
+        if ent.ent_id_ not in _FAMILY_HISTORY:
+            continue
+        left, right = _segment(doc, ent.start, ent.end)
+        if doc[ent.start].norm_ == "run":  # "kidney disease runs in the family"
+            scopes[ent.start] = (left, ent.start)
+        elif doc[ent.end - 1].lower_ in _OF or (ent.end < len(doc) and doc[ent.end].lower_ in _OF):
+            scopes[ent.start] = (ent.end, right)
+    return scopes
+
+
+def _in_family_scope(ent: Any, doc: Any, scopes: dict[int, tuple[int, int]]) -> bool:
+    """Whether ``ent`` is named by a family history (or is one naming no lumps)."""
+    for start, (begin, end) in scopes.items():
+        if begin <= ent.start < end and ent.label_ != "LESION":
+            return True
+        if ent.start == start:
+            named = [e for e in doc.ents if begin <= e.start < end]
+            if named and not any(e.label_ == "LESION" for e in named):
+                return True
+    return False
+
+
+#: "my mum has it and so do I": what the relative has, the patient has too.
+_ME_TOO = re.compile(
+    r"\b(?:so\s+(?:do|have|am|did)\s+i|me\s+too|as\s+(?:do|have|did)\s+i|same\s+(?:for|with)\s+me|"
+    r"so\s+(?:does|has|did)\s+(?:s?he|my\s+\w+)|(?:i|s?he)\s+(?:do|does|have|has|get|gets)"
+    r"(?:\s+(?:it|them|that|one))?\s+(?:too|as\s+well))\b",
+    re.IGNORECASE,
+)
+
 _SPELLS: dict[str, bool] = {}
 
 
@@ -325,6 +431,7 @@ def analyse(message: str) -> list[Mention]:
     doc = nlp(message)
     sentences = {s.start: i for i, s in enumerate(doc.sents)}
     lesion_sents = {sentences[e.sent.start] for e in doc.ents if e.label_ == "LESION"}
+    family_scopes = _family_history_scopes(doc)
     out: list[Mention] = []
     for ent in doc.ents:
         entry = entries.get(ent.ent_id_)
@@ -343,6 +450,10 @@ def analyse(message: str) -> list[Mention]:
             if category in categories:
                 status = name
                 break
+        if family_scopes and _in_family_scope(ent, doc, family_scopes):
+            status = "family"
+        elif status == "family" and _ME_TOO.search(message, ent.end_char, ent.sent.end_char):
+            status = "affirmed"
         sentence = sentences[ent.sent.start]
         # "can't climb stairs anymore" is a new inability, not one that stopped
         ceased = not literal_negation and _ceased(doc, ent)
@@ -358,6 +469,7 @@ def analyse(message: str) -> list[Mention]:
                 historical="HISTORICAL" in categories or _long_ago(doc, ent),
                 ceased=ceased,
                 lesion_context=sentence in lesion_sents,
+                past=_past(doc, ent),
             )
         )
     return out

@@ -45,6 +45,7 @@ UNKNOWN_RE = re.compile(
         r"\b(?:not|none|un)\s*(?:documented|recorded|assessed|examined|tested|checked)\b",
         r"\bnot\s+(?:to\s+hand|available|known)\b(?!\s+to\s+have)",
         r"\b(?:have|need|would\s+have|i'd\s+have|i'd\s+need)\s+to\s+(?:check|ask|look)\b",
+        r"\bnever\s+(?:been\s+|had\s+(?:it|them|that)\s+)?(?:checked|tested|measured)\b",
         r"\b(?:hasn't|has\s+not|haven't|have\s+not|didn't|did\s+not)\s+(?:said|say|"
         r"told\s+(?:us|me)|mentioned|complained|been\s+(?:checked|tested))\b",
         r"\b(?:don't|do\s+not|didn't)\s+have\s+(?:the\s+|any\s+|their\s+|his\s+|her\s+)?"
@@ -200,9 +201,9 @@ CEASED_ANYWHERE_RE = re.compile(rf"\b(?:but|then)\s+(?:{_WHO}\s+)?(?:stopped|qui
 PAST_LEAD_RE = re.compile(
     rf"^{_HEDGE}(?:(?:no+|nope|nah|yes|yeah|yep)[\s,.!]*)?(?:but\s+)?"
     + _any(
-        rf"{_WHO}\s+(?:was|were|did|had(?:\s+(?:it|that|one|some))?)"
-        r"(?=\s*(?:[,.!;]|$|but\b|before\b|until\b|till\b|for\b|years?\b|a\s+(?:while|long)\b|"
-        r"once\b|in\s+(?:the\s+past|\d+)\b|as\s+a\b|when\b|\d))",
+        rf"(?:{_WHO}|one|it|two|one\s+of\s+them|a\s+couple)\s+(?:was|were|did|had(?:\s+(?:it|that|one|some))?)"
+        r"(?=\s*(?:[,.!;]|$|but\b|before\b|until\b|till\b|for\b|years?\b|a\s+(?:while|long|couple|few)\b|"
+        r"once\b|in\s+(?:the\s+past|\d+)\b|as\s+a\b|when\b|last\b|\d))",
         r"(?:i've|i\s+have|s?he's|s?he\s+has|they've|they\s+have|we've)\s+been\b"
         r"(?!\s+(?:on|doing|having|getting|taking|told|diagnosed))",
         r"once\b",

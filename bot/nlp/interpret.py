@@ -10,6 +10,7 @@ mentions of other findings are kept only when stated as facts.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from bot.nlp.answers import (
     refuted,
     unknown_marker,
 )
-from bot.nlp.numbers import age_mention, parse_age, parse_onset_age, sex_mention
+from bot.nlp.numbers import age_mention, lipid_value, parse_age, parse_onset_age, sex_mention
 from bot.nlp.pipeline import Evidence
 from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
 
@@ -50,7 +51,7 @@ EVER = frozenset(
         "lesion_ulceration", "prior_injury_at_site", "injections_or_infusions", "kidney_disease",
         "dialysis", "organ_transplant", "cancer_history", "parathyroid_disease", "sarcoidosis",
         "short_stature_or_short_fingers", "digital_ulcers", "mouth_ulcers_or_hair_loss",
-        "hypercalcemia_symptoms", "constitutional_symptoms",
+        "hypercalcemia_symptoms", "constitutional_symptoms", "high_cholesterol",
     }
 )  # fmt: skip
 #: Findings about what the person takes now ("Do you take ..."): what stopped is a "no".
@@ -58,6 +59,35 @@ TAKES_NOW = frozenset({"calcium_or_antacid_intake", "vitamin_d_high_dose"})
 #: Findings about a recent time: "stopped" is no "no" (only "years ago" is), and "not on
 #: it anymore" says nothing about when it stopped.
 _RECENT = frozenset({"chemotherapy_recent"})
+#: Findings about how things are now ("Is there redness ...?", "Is it hard to climb
+#: stairs?"): an episode that is over ("one got infected last winter", "she was weak at the
+#: start") is no "yes" once the answer says it is not so now.
+PRESENT_STATE = frozenset(
+    {
+        "lesion_pain", "lesion_infection_signs", "skin_necrosis", "function_limited",
+        "muscle_weakness", "joint_pain_swelling", "raynaud", "reflux_or_swallowing",
+        "heliotrope_or_gottron_rash", "photosensitive_or_malar_rash", "breathing_difficulty",
+    }
+)  # fmt: skip
+#: "not now", "settled", "fine now", "now she runs around": it is not so at present.
+_NOT_SO_NOW = re.compile(
+    r"\bnot\s+(?:right\s+)?(?:now|any\s*more|currently|at\s+the\s+moment|at\s+present|"
+    r"these\s+days|nowadays|today)\b|\bno\s+longer\b"
+    r"|\b(?:nothing|none|no)\s+(?:\w+\s+)?(?:now|at\s+the\s+moment|currently|these\s+days|today)\b"
+    r"|\b(?:settled|cleared(?:\s+up)?|gone|healed|resolved|recovered|better|fine|ok|okay|normal|"
+    r"good|alright|all\s+right)\s+now\b"
+    r"|\b(?:has|have|it's|they've|it|that's|that\s+has)\s+(?:all\s+)?(?:settled|cleared|healed|"
+    r"resolved|gone)\b|\b(?:antibiotics|treatment|tablets|cream)\s+(?:cleared|sorted|fixed)\b"
+    r"|\bnow\s+(?:s?he|they|i|we|it)(?:'s|'re|'m)?\s+(?:\w+\s+){0,3}?(?:fine|ok|okay|normal|"
+    r"normally|well|better|runs?|walks?|manages?|climbs?|plays?|does)\b"
+)
+
+
+def not_so_now(text: str) -> bool:
+    """Tell whether a normalised answer says the state is over ("not now", "settled")."""
+    return _NOT_SO_NOW.search(text) is not None
+
+
 #: Multi-valued findings are never filled in passing: a mention may be only part of the list.
 _NEVER_MENTIONED = frozenset({"lesion_locations"})
 _LESION_GROUP = "the lumps"
@@ -151,6 +181,14 @@ def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | 
             uncertain = True
     # the words of the answer's own symptom ("she doesn't know where she is") are no "no"
     lead = lead_polarity(_without(text, own_affirmed))
+    if _episode_over(code, text, lead, mentions):
+        return "no"
+    if code == "high_cholesterol":
+        measured = lipid_value(text, bare=True)
+        if measured is not None and lead in (None, measured) and not (affirmed - {measured}):
+            return measured
+    if len(affirmed) > 1 and lead is None:
+        return _after_contrast(code, message, mentions)
     if stopped or (not affirmed and not negated and past_lead(text)):
         # "not anymore": the "no" is about now, the question may be about the past
         lead = _past_answer(code, text, lead)
@@ -176,6 +214,43 @@ def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | 
     if uncertain and lead is None:
         return UNKNOWN
     return lead
+
+
+def _episode_over(code: str, text: str, lead: Polarity | None, mentions: list[Mention]) -> bool:
+    """Whether a present-state "yes" comes only from an episode that is over.
+
+    "not at the moment, had one infected last winter": the answer is "no".
+    """
+    if code not in PRESENT_STATE or not (lead == "no" or not_so_now(text)):
+        return False
+    said = [
+        m
+        for m, e, status in _evidence(mentions, code)
+        if status in ("affirmed", "hedged", "stale") and e.value == "yes"
+    ]
+    return bool(said) and all(m.past or m.ceased for m in said)
+
+
+_CONTRAST = re.compile(r"\b(?:but|though|although|however|yet)\b", re.IGNORECASE)
+
+
+def _after_contrast(code: str, message: str, mentions: list[Mention]) -> str | None:
+    """Of two contradicting statements, the one after the last "but", else None.
+
+    "legs feel heavy, but I can still do stairs" is a "no" (if the side after is one-sided).
+    """
+    turns = [m.start() for m in _CONTRAST.finditer(message)]
+    if not turns:
+        return None
+    turn = turns[-1]
+    before: set[str] = set()
+    after: set[str] = set()
+    for m, e, status in _evidence(mentions, code):
+        if status in ("affirmed", "hedged"):
+            (after if m.start_char >= turn else before).add(str(e.value))
+    if len(after) == 1 and before - after:
+        return after.pop()
+    return None
 
 
 #: Words a bare yes/no clause is made of ("no", "nope, she doesn't", "not really, no").
@@ -318,18 +393,41 @@ _BOTH = re.compile(
 )
 
 
+#: What is inside the lumps or comes out of them (paste, chalky fluid), not how they feel.
+_CONTENT = frozenset({"lx_paste", "lx_material", "lx_discharge"})
+_SAID = ("affirmed", "hedged", "uncertain")
+
+
 def _consistency(text: str, mentions: list[Mention]) -> str | None:
+    """Hard, soft, both or in between, from textures, contents and hedges.
+
+    Hard (or firm) lumps with paste inside or coming out are "both"; firm, hard-ish or
+    "hard but not rock hard" is "unsure" (neither of the two textures the question names).
+    """
     if _BOTH.fullmatch(text):
         return "both"
-    found = set(_values(mentions, "lesion_consistency"))
     if unknown_marker(text):
         return "unsure"
-    if {"hard", "soft_paste"} <= found or "both" in found:
+    said: set[str] = set()
+    denied_hard = negated = False
+    for m, e, _ in _evidence(mentions, "lesion_consistency"):
+        if m.status == "negated":
+            negated = True
+            denied_hard = denied_hard or e.value == "hard"
+        elif m.entry.id in _CONTENT and m.status in (*_SAID, "hypothetical"):
+            said.add("content")  # "if I squeeze one, paste comes out" is what happens
+        elif m.status in _SAID:
+            said.add(str(e.value))
+    hard = "hard" in said
+    firm = "unsure" in said
+    if "both" in said or ((hard or firm) and "content" in said) or (hard and "soft_paste" in said):
         return "both"
-    for value in ("hard", "soft_paste", "unsure"):
-        if value in found:
-            return value
-    negated = [m for m, _, _ in _evidence(mentions, "lesion_consistency") if m.status == "negated"]
+    if firm or (hard and denied_hard):
+        return "hard" if hard and not denied_hard else "unsure"
+    if hard:
+        return "hard"
+    if said & {"soft_paste", "content"}:
+        return "soft_paste"
     return "unsure" if negated else None
 
 
@@ -374,8 +472,48 @@ def _count(text: str) -> str | None:
 _UNSURE_WHERE = re.compile(r"\b(?:not\s+sure|don't\s+know|no\s+idea|unsure)\s+where\b")
 
 
-def _locations(text: str, mentions: list[Mention]) -> list[str] | str | None:
-    sites = _values(mentions, "lesion_locations")
+#: A face landmark right after a site says where on it ("upper eyelids, the inner corners by
+#: my nose", "on his chin, just under his bottom lip"): not a site of its own.
+_LANDMARK = re.compile(
+    r"[\s,]*(?:(?:the|its|their|his|her|my)\s+)?(?:(?:inner|outer|upper|lower|top|bottom)\s+)?"
+    r"(?:(?:corners?|sides?|edges?|parts?|ends?|bits?)\s+)?"
+    r"(?:near|by|beside|next\s+to|close\s+to|in\s+front\s+of|towards?|"
+    r"(?:just|right)\s+(?:under|below|above|beneath|behind|over|by|near|next\s+to|in\s+front\s+of))\s+"
+    r"(?:(?:the|my|his|her|their|your|its|both|either)\s+)?(?:(?:left|right)\s+)?",
+    re.IGNORECASE,
+)
+_HEAD = frozenset({"face_head", "eyelids_mouth"})
+
+
+def _site_values(m: Mention) -> set[str]:
+    return {
+        str(v)
+        for e in m.entry.evidence
+        if e.finding == "lesion_locations"
+        for v in (e.value if isinstance(e.value, list) else [e.value])
+    }
+
+
+def _landmarks(message: str, mentions: list[Mention]) -> set[int]:
+    """Indexes of the site mentions that only locate the head site named just before."""
+    sites = [
+        (i, m)
+        for i, m in enumerate(mentions)
+        if m.status in ("affirmed", "hedged", "uncertain") and _site_values(m)
+    ]
+    out: set[int] = set()
+    for (_, prev), (i, m) in itertools.pairwise(sites):
+        if prev.sentence != m.sentence or not (_site_values(prev) | _site_values(m)) <= _HEAD:
+            continue
+        match = _LANDMARK.match(message, prev.end_char)
+        if match and match.end() >= m.start_char:
+            out.add(i)
+    return out
+
+
+def _locations(text: str, message: str, mentions: list[Mention]) -> list[str] | str | None:
+    landmarks = _landmarks(message, mentions)
+    sites = _values([m for i, m in enumerate(mentions) if i not in landmarks], "lesion_locations")
     if sites:
         return [str(s) for s in sites]
     if unknown_marker(text) or _UNSURE_WHERE.search(text):
@@ -418,11 +556,16 @@ def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str |
 # ----------------------------------------------------------------------------- mentions
 
 
-def _mention_value(m: Mention, e: Evidence, asked: str | None) -> Any:
-    """The value a mention gives another finding, or None if it should not count."""
+def _mention_value(m: Mention, e: Evidence, asked: str | None, over: bool = False) -> Any:
+    """The value a mention gives another finding, or None if it should not count.
+
+    ``over``: the message says something is not so now ("... but that's gone now").
+    """
     status = _timed(m, e)
     if status not in ("affirmed", "negated") or e.policy in ("answer", "none"):
         return None
+    if over and e.finding in PRESENT_STATE and (m.past or m.ceased) and status == "affirmed":
+        return None  # an episode that is over
     if e.finding in _NEVER_MENTIONED:
         return None
     if e.policy == "lesion" and not m.lesion_context:
@@ -478,11 +621,12 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
     votes: dict[str, set[Any]] = {}
     diagnoses: list[str] = []
     denied_parts: dict[str, set[str]] = {}
+    over = not_so_now(text)
     for m in mentions:
         for e in m.entry.evidence:
             if e.finding in skip:
                 continue
-            value = _mention_value(m, e, asked)
+            value = _mention_value(m, e, asked, over)
             if value is None:
                 if _denied_part(m, e):
                     denied_parts.setdefault(e.finding, set()).add(normalize(m.text))
@@ -509,6 +653,10 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
             out[code] = "no"
     if diagnoses:
         out["known_diagnoses"] = findings["known_diagnoses"].check(diagnoses)
+    if "high_cholesterol" not in skip and "high_cholesterol" not in out:
+        measured = lipid_value(text)
+        if measured is not None:
+            out["high_cholesterol"] = measured
     if "age" not in skip:
         age = age_mention(text)
         if age is not None:
@@ -556,7 +704,7 @@ def interpret(
     elif finding == "lesion_count":
         value = _count(text)
     elif finding == "lesion_locations":
-        value = _locations(text, mentions)
+        value = _locations(text, message, mentions)
     elif finding == "known_diagnoses":
         value = _diagnoses(text, mentions)
     elif spec.type == "bool":

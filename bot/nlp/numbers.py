@@ -1,4 +1,8 @@
-"""Ages and onset ages from free text: "I'm 49", "62F", "7 weeks old", "about 2 years ago"."""
+"""Numbers from free text: ages, onset ages and lipid values.
+
+Ages: "I'm 49", "62F", "7 weeks old", "about 2 years ago"; lipids: "LDL 7.8", "cholesterol
+was 8".
+"""
 
 from __future__ import annotations
 
@@ -328,3 +332,95 @@ def sex_mention(text: str) -> str | None:
         return None
     female = any(match.group(g) for g in ("f", "f2", "f3", "f4"))
     return "female" if female else "male"
+
+
+# ----------------------------------------------------------------------------- lipids
+
+#: Lipid results: (high from, normal below) in mmol/L and in mg/dL. Total cholesterol and
+#: LDL cut-offs are the NCEP ATP III bands (total >= 6.2 mmol/L / 240 mg/dL high, < 5.2 /
+#: 200 desirable; LDL >= 4.1 / 160 high, < 3.4 / 130 near optimal), triglycerides >= 2.3
+#: / 200 high, < 1.7 / 150 normal (general clinical knowledge). In between is no answer.
+_LIPID_LIMITS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "total": ((6.2, 5.2), (240.0, 200.0)),
+    "ldl": ((4.1, 3.4), (160.0, 130.0)),
+    "tg": ((2.3, 1.7), (200.0, 150.0)),
+}
+#: A bare number to the cholesterol question ("it was 7.9"): high or normal whichever lipid
+#: it is (LDL's high mark, total cholesterol's normal one would disagree: no answer).
+_BARE_LIMITS = ((6.2, 3.4), (240.0, 130.0))
+_MG_FROM = 30.0
+_LIPID_NAMES = (
+    r"(?P<what>total\s+(?:serum\s+)?chol(?:esterol)?|(?:serum\s+)?cholesterol|chol|tc|"
+    r"non-?hdl(?:-?c)?(?:\s+cholesterol)?|ldl(?:-?c)?(?:\s+cholesterol)?|bad\s+cholesterol|"
+    r"triglycerides?|trigs?|tgs?)"
+)
+_LIPID_FILLER = (
+    r"(?:\s*(?:levels?|readings?|results?|values?|is|was|were|of|at|=|:|-|came\s+back(?:\s+(?:at|as))?|"
+    r"has\s+been|had\s+been|been|measured|around|about|approx\.?|approximately|~|over|above|"
+    r"nearly|almost|only|just|still|last\s+time|at\s+my\s+last\s+check))*"
+)
+_NOT_A_LEVEL = (
+    r"(?!\s*(?:years?|yrs?|y\b|months?|weeks?|days?|ago|times|%|kg|mg\b(?!\s*/)|mcg|units?|am|pm))"
+)
+_LIPID_RE = re.compile(
+    rf"\b{_LIPID_NAMES}\b{_LIPID_FILLER}\s*(?P<num>\d+(?:[.,]\d+)?){_NOT_A_LEVEL}"
+    r"\s*(?P<unit>mmol(?:/l)?|mg/dl)?"
+)
+_BARE_LIPID_RE = re.compile(
+    rf"^(?:(?:yes|yeah|no|it|its|it's|mine|my\s+level|that)\b)?{_LIPID_FILLER}\s*"
+    rf"(?P<num>\d+(?:[.,]\d+)?){_NOT_A_LEVEL}\s*(?P<unit>mmol(?:/l)?|mg/dl)?(?:\s|[.,!;]|$)"
+)
+#: A relative's result is not the patient's ("my dad's cholesterol was 9").
+_RELATIVE_RE = re.compile(
+    r"\b(?:mum|mom|mother|dad|father|sister|brother|aunt|auntie|uncle|grandma|grandmother|granny|"
+    r"gran|nan|grandad|grandpa|grandfather|cousin|parents?|siblings?|niece|nephew|family|son|"
+    r"daughter)(?:'s|s|')?\b"
+)
+
+
+def _lipid_band(
+    value: float, unit: str | None, limits: tuple[tuple[float, float], ...]
+) -> str | None:
+    mmol, mg = limits
+    high, normal = mg if unit == "mg/dl" or (unit is None and value >= _MG_FROM) else mmol
+    if value >= high:
+        return "yes"
+    if value < normal:
+        return "no"
+    return None
+
+
+def _kind(name: str) -> str:
+    if "ldl" in name or "bad" in name:
+        return "ldl"
+    return "tg" if name.startswith(("tri", "tg")) else "total"
+
+
+def lipid_value(text: str, bare: bool = False) -> str | None:
+    """Whether the patient's stated lipid results are high: "yes", "no" or None.
+
+    "LDL 7.8" -> "yes", "total cholesterol 4.2" -> "no", values in between or a relative's
+    result -> None. ``bare``: the message answers the cholesterol question, so a number on
+    its own ("it was 7.9") is read too, within the limits every lipid agrees on.
+    """
+    found: set[str] = set()
+    for match in _LIPID_RE.finditer(text):
+        sentence_start = max(text.rfind(mark, 0, match.start()) for mark in ".;!?\n")
+        if _RELATIVE_RE.search(text, sentence_start + 1, match.start()):
+            continue
+        number = word_number(match.group("num"))
+        if number is None:
+            continue
+        kind = _kind(match.group("what"))
+        band = _lipid_band(number, match.group("unit"), _LIPID_LIMITS[kind])
+        if band is not None:
+            found.add(band)
+    if not found and bare:
+        bare_match = _BARE_LIPID_RE.search(text)
+        number = word_number(bare_match.group("num")) if bare_match else None
+        if bare_match and number is not None and not _RELATIVE_RE.search(text):
+            band = _lipid_band(number, bare_match.group("unit"), _BARE_LIMITS)
+            if band is not None:
+                found.add(band)
+    # any high result counts: the question is whether they have ever been told it is high
+    return "yes" if "yes" in found else ("no" if found else None)

@@ -379,6 +379,26 @@ def _register_components() -> None:
         return CalxNormalizer(nlp, name, vocabulary, protected)
 
 
+_ISH = re.compile(r"[a-z]+-ish")
+
+
+def _merge_ish(doc: Any) -> None:
+    """Merge "hard - ish" (the tokenizer splits at hyphens) into one token "hard-ish"."""
+    spans = [
+        doc[i - 1 : i + 2]
+        for i in range(1, len(doc) - 1)
+        if doc[i].text == "-"
+        and doc[i + 1].lower_ == "ish"
+        and doc[i - 1].is_alpha
+        and not doc[i - 1].whitespace_
+        and not doc[i].whitespace_
+    ]
+    if spans:
+        with doc.retokenize() as retokenizer:
+            for span in spans:
+                retokenizer.merge(span)
+
+
 class CalxNormalizer:
     """spaCy component: sets ``Token.norm_`` to the spelling-corrected lookup lemma.
 
@@ -408,9 +428,12 @@ class CalxNormalizer:
     def __call__(self, doc: Any) -> Any:
         """Set norms on ``doc`` in place and return it."""
         norm, speller = self._tools()
+        _merge_ish(doc)
         for i, token in enumerate(doc):
             low = token.lower_
-            if token.is_alpha and low not in self.protected:
+            if _ISH.fullmatch(low):
+                low = speller.correct(low.replace("-", ""))  # "purple-ish" -> "purplish"
+            elif token.is_alpha and low not in self.protected:
                 low = speller.correct(low)
             token.norm_ = norm(low)
             if i and doc[i - 1].text == "?" and not doc[i - 1].whitespace_ and token.is_alpha:

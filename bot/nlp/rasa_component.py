@@ -65,21 +65,23 @@ def mention_entities(mentions: list[Mention]) -> list[dict[str, Any]]:
         evidence = [e for e in m.entry.evidence if e.policy != "none" and e.value != "none"]
         if entity_type is None or not evidence:
             continue
-        first = evidence[0]
-        values = first.value if isinstance(first.value, list) else [first.value]
-        for value in values:
-            code = first.finding if value in ("yes", "no") else str(value)
-            out.append(
-                {
-                    "entity": entity_type,
-                    "start": m.start_char,
-                    "end": m.end_char,
-                    "value": code,
-                    "finding": first.finding,
-                    "role": ROLES[m.status],
-                    "confidence_entity": 1.0,
-                }
-            )
+        # the entity's own evidence, and the place it names ("my knuckles hurt": a symptom
+        # and the fingers)
+        places = [e for e in evidence[1:] if e.finding == "lesion_locations"]
+        for kind, e in [(entity_type, evidence[0])] + [("body_site", e) for e in places]:
+            values = e.value if isinstance(e.value, list) else [e.value]
+            for value in values:
+                out.append(
+                    {
+                        "entity": kind,
+                        "start": m.start_char,
+                        "end": m.end_char,
+                        "value": e.finding if value in ("yes", "no") else str(value),
+                        "finding": e.finding,
+                        "role": ROLES[m.status],
+                        "confidence_entity": 1.0,
+                    }
+                )
     return out
 
 

@@ -192,6 +192,12 @@ def test_a_yes_before_another_clause_still_answers(asked: str, message: str, val
         ("where I had my bloods taken", {"venipuncture_sites"}),
         ("where they stuck the needles in", {"venipuncture_sites"}),
         ("on the back of his hand where the drip went", {"hands", "venipuncture_sites"}),
+        # a face landmark right after a face site only says where on it
+        ("upper lid, the outer corner near the temple", {"eyelids_mouth"}),
+        ("on the forehead, right above the left eye", {"face_head"}),
+        # ... but a landmark elsewhere, or a new lump, is a place of its own
+        ("on my arm near the elbow", {"arms_legs_other", "elbows"}),
+        ("lip and one near the ear", {"eyelids_mouth", "face_head"}),
         # self-injected insulin goes under the skin, not into a vein
         ("on my stomach where I inject insulin", {"thighs_abdomen_fatty"}),
     ],
@@ -272,6 +278,33 @@ def test_generic_answer_rules(code: str, message: str, value: Any) -> None:
         # a comma and a new subject end the "no"
         ("no pain, they're hard", {"lesion_consistency": "hard"}),
         ("no fever, night sweats or weight loss", {"constitutional_symptoms": "no"}),
+        # "family history of X" and "X runs in the family" are a relative's X, and no
+        # family history of lumps unless they name lumps
+        ("family history of lupus", {"known_diagnoses": None, "family_history_calcinosis": None}),
+        ("no family history of CKD", {"kidney_disease": None, "family_history_calcinosis": None}),
+        ("diabetes and high cholesterol run in the family", {"high_cholesterol": None}),
+        ("hyperlipidaemia in the family", {"high_cholesterol": None}),
+        ("family history of similar nodules", {"family_history_calcinosis": "yes"}),
+        ("FHx: nil", {"family_history_calcinosis": "no"}),
+        # what the relative has, the patient has too
+        ("my sister has scleroderma and so do I", {"known_diagnoses": ["systemic_sclerosis"]}),
+        ("her mum gets Raynaud's, she does too", {"raynaud": "yes"}),
+        # lipid values about the patient; a relative's are not
+        ("LDL-C 6.3 mmol/L, not on treatment", {"high_cholesterol": "yes"}),
+        ("serum cholesterol of 290", {"high_cholesterol": "yes"}),
+        ("total chol 4.1", {"high_cholesterol": "no"}),
+        ("chol 5.8", {"high_cholesterol": None}),
+        ("his father's LDL was 9", {"high_cholesterol": None}),
+        ("on rosuvastatin 10 mg", {"high_cholesterol": "yes"}),
+        ("cholesterol checked 2 years ago", {"high_cholesterol": None}),
+        # an episode that is over says nothing about now
+        ("one lump got infected in June but it healed", {"lesion_infection_signs": None}),
+        ("she was weak at diagnosis, now she's fine", {"muscle_weakness": None}),
+        # hard lumps with chalky content
+        (
+            "rock hard nodules, surgery found toothpaste-like material",
+            {"lesion_consistency": "both"},
+        ),
     ],
 )
 def test_generic_extract_rules(message: str, expected: dict[str, Any]) -> None:

@@ -63,6 +63,14 @@ def test_pipeline_is_blank_english_plus_rules() -> None:
         ("fingers turn white", "SYMPTOM", "sx_raynaud"),
         ("food gets stuck", "SYMPTOM", "sx_reflux"),
         ("short of breath", "SYMPTOM", "sx_breathing"),
+        # "-ish" words are one token ("hard-ish" is "hardish", "pink-ish" is "pinkish")
+        ("they're hard-ish", "SYMPTOM", "lx_firm"),
+        ("pink-ish", "SYMPTOM", "lx_color_no"),
+        ("purple-ish lids", "SYMPTOM", "sx_rash_dm"),
+        ("hypercholesterolaemia", "CONDITION", "cond_cholesterol"),
+        ("simvastatin", "DRUG", "cond_cholesterol_drug"),
+        ("the bottom lip", "BODY_SITE", "site_eyelids_mouth"),
+        ("left hand DIPs", "BODY_SITE", "site_finger_joints_of_hand"),
     ],
 )
 def test_entities(message: str, label: str, entry: str) -> None:
@@ -89,6 +97,12 @@ def test_entities(message: str, label: str, entry: str) -> None:
         ("62F, denies dysphagia, HD x3y", "hd", "affirmed"),
         ("62F, denies dysphagia, HD x3y", "dysphagia", "negated"),
         ("I think it's lupus", "lupus", "hedged"),
+        # a hidden family trigger: the entity covers "family history", "runs in the family"
+        ("family history of dialysis", "dialysis", "family"),
+        ("lupus runs in the family", "lupus", "family"),
+        ("lupus in the family", "lupus", "family"),
+        ("my dad has Raynaud's and so do I", "raynaud's", "affirmed"),
+        ("I hardly drink milk", "drink milk", "negated"),
     ],
 )
 def test_context_statuses(message: str, word: str, status: str) -> None:
