@@ -128,53 +128,43 @@ class LeadingMimic(Condition):
 
 
 @dataclass(frozen=True, eq=False)
-class All(Condition):
+class Junction(Condition):
+    """Several parts joined with three-valued AND (``decisive=False``) or OR (``True``).
+
+    The first part that evaluates to ``decisive`` decides; otherwise the result is
+    undecided if any part is, else ``not decisive``.
+    """
+
+    parts: tuple[Condition, ...]
+    decisive: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "findings", frozenset().union(*(p.findings for p in self.parts)))
+
+    def evaluate(self, ctx: Context) -> Tri:
+        """Kleene logic over the parts."""
+        undecided = False
+        for part in self.parts:
+            result = part.evaluate(ctx)
+            if result is self.decisive:
+                return self.decisive
+            if result is None:
+                undecided = True
+        return None if undecided else not self.decisive
+
+    def leaves(self) -> list[Condition]:
+        """Finding tests of all parts."""
+        return [leaf for part in self.parts for leaf in part.leaves()]
+
+
+def all_of(parts: tuple[Condition, ...]) -> Junction:
     """Every part holds."""
-
-    parts: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "findings", frozenset().union(*(p.findings for p in self.parts)))
-
-    def evaluate(self, ctx: Context) -> Tri:
-        """False if any part is False, else None if any is undecided, else True."""
-        undecided = False
-        for part in self.parts:
-            result = part.evaluate(ctx)
-            if result is False:
-                return False
-            if result is None:
-                undecided = True
-        return None if undecided else True
-
-    def leaves(self) -> list[Condition]:
-        """Finding tests of all parts."""
-        return [leaf for part in self.parts for leaf in part.leaves()]
+    return Junction(parts, decisive=False)
 
 
-@dataclass(frozen=True, eq=False)
-class Any_(Condition):
+def any_of(parts: tuple[Condition, ...]) -> Junction:
     """At least one part holds."""
-
-    parts: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "findings", frozenset().union(*(p.findings for p in self.parts)))
-
-    def evaluate(self, ctx: Context) -> Tri:
-        """True if any part is True, else None if any is undecided, else False."""
-        undecided = False
-        for part in self.parts:
-            result = part.evaluate(ctx)
-            if result is True:
-                return True
-            if result is None:
-                undecided = True
-        return None if undecided else False
-
-    def leaves(self) -> list[Condition]:
-        """Finding tests of all parts."""
-        return [leaf for part in self.parts for leaf in part.leaves()]
+    return Junction(parts, decisive=True)
 
 
 def _canonical(dictionary: Dictionary, code: str, value: Any, where: str) -> Any:
@@ -206,7 +196,7 @@ def _finding_test(dictionary: Dictionary, code: str, spec: Any, where: str) -> C
             if op not in _CMP or finding.type != "int" or not isinstance(number, int):
                 raise DictionaryError(f"{where}: bad test {op!r}: {number!r} on {code}")
             parts.append(FindingTest(code, multi, op, number=number))
-        return parts[0] if len(parts) == 1 else All(tuple(parts))
+        return parts[0] if len(parts) == 1 else all_of(tuple(parts))
     values = frozenset(_canonical(dictionary, code, v, where) for v in _as_list(spec))
     return FindingTest(code, multi, "in", values)
 
@@ -245,7 +235,7 @@ def compile_condition(
             if not isinstance(value, list) or not value:
                 raise DictionaryError(f"{where}: '{key}' needs a non-empty list of conditions")
             sub = tuple(compile_condition(dictionary, v, where, workup=workup) for v in value)
-            parts.append(All(sub) if key == "all" else Any_(sub))
+            parts.append(all_of(sub) if key == "all" else any_of(sub))
         elif key == "lab":
             parts.extend(_lab_tests(dictionary, value, where))
         elif key == "suspected" and workup:
@@ -261,4 +251,4 @@ def compile_condition(
             parts.append(_finding_test(dictionary, key, value, where))
         else:
             raise DictionaryError(f"{where}: unknown finding or test {key!r}")
-    return parts[0] if len(parts) == 1 else All(tuple(parts))
+    return parts[0] if len(parts) == 1 else all_of(tuple(parts))
