@@ -33,6 +33,9 @@ from test_channels_e2e import APP_ID, ISSUER, ChannelCalx, Fakes  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.testing import temporary_database  # noqa: E402
 
+ROOT = TESTS.parent
+#: Where the stack's output (every process's stdout and stderr) is kept.
+LOG_DIR = ROOT / "var" / "test-logs"
 #: Per-IP limit of the stack for clients behind the proxy (loopback is exempt).
 IP_PER_S, IP_BURST = 2, 10
 
@@ -68,12 +71,13 @@ def stack_db() -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def stack(
-    fakes: Fakes, stack_db: Database, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ChannelCalx]:
+def stack(fakes: Fakes, stack_db: Database) -> Iterator[ChannelCalx]:
     """Calx's processes on free ports (stopped with Ctrl-C at the end: exit code 0)."""
-    directory = tmp_path_factory.mktemp("hardening")
-    app = ChannelCalx(database_url=stack_db.url, log=directory / "run.log")
+    # Kept under var/ (not a pytest temp folder, which other runs rotate away) to read later.
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / "hardening-run.log"
+    log.unlink(missing_ok=True)
+    app = ChannelCalx(database_url=stack_db.url, log=log)
     app.extra_env = {
         "CALX_LOG_LEVEL": "INFO",
         "CALX_SLACK_BOT_TOKEN": "xoxb-hardening",

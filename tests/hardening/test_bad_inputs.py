@@ -57,6 +57,8 @@ ASKABLE = FINDINGS | {"consent", "respondent", "summary_confirmed"}
 RESULTS: dict[str, Counter[str]] = {}
 #: Sender ids of refused requests: none of them may be stored.
 REFUSED_SENDERS: set[str] = set()
+#: How long each flood took to send (a loaded machine sends slower than asked).
+FLOOD_SECONDS: list[float] = []
 #: Longest wait for one turn of a channel that answers in the background.
 TURN_WAIT_S = 120.0
 
@@ -140,10 +142,17 @@ def test_rest_messages(stack: ChannelCalx) -> None:
         assert taken == int(takes_a_turn(message)), message["id"]
         assert takes_a_turn(message) is not bool(message.get("empty") or expected != 200)
     assert_still_interviewing(stack, sender)
-    asked = stack.requested(sender)
-    stack.say(sender, "I don't know")  # an answer after all that: stored as it should be
-    if asked in FINDINGS:
-        assert (stack.summary(sender) or {})["findings"].get(asked) == "unknown"
+    # After all that ("restart" may have started the interview over), an answer is stored.
+    for _ in range(4):
+        asked = stack.requested(sender)
+        if asked in FINDINGS or asked is None:
+            break
+        stack.say(sender, answer_for(asked, "patient"))
+    if asked is None:  # the junk ended this interview (e.g. consent declined): a new one
+        sender = fresh_sender("rest")
+        asked = to_a_finding(lambda t: stack.say(sender, t), lambda: stack.requested(sender))
+    stack.say(sender, "I don't know")
+    assert (stack.summary(sender) or {})["findings"].get(asked) == "unknown"
 
 
 @pytest.mark.parametrize("entry", rest_bodies(), ids=lambda e: e["id"])
@@ -514,13 +523,17 @@ def test_api_requests(
 def flood(count: int, per_second: float, send: Callable[[int], Any]) -> list[Any]:
     """Call ``send(i)`` ``count`` times at ``per_second``, in parallel; the results in order."""
     start = time.monotonic() + 0.2
+    sent: list[float] = []
 
     def timed(i: int) -> Any:
         time.sleep(max(0.0, start + i / per_second - time.monotonic()))
+        sent.append(time.monotonic())
         return send(i)
 
     with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(timed, range(count)))
+        results = list(pool.map(timed, range(count)))
+    FLOOD_SECONDS.append(max(sent) - min(sent))
+    return results
 
 
 def test_a_flood_of_100_messages_a_second_from_one_sender(stack: ChannelCalx) -> None:
@@ -536,7 +549,10 @@ def test_a_flood_of_100_messages_a_second_from_one_sender(stack: ChannelCalx) ->
     for code, n in codes.items():
         RESULTS.setdefault("rest flood (100/s, one sender)", Counter())[str(code)] += n
     assert set(codes) <= {200, 429}, codes
-    assert codes[429] >= 50, codes  # a burst of 30, then 10 a second
+    seconds = FLOOD_SECONDS[-1]
+    tally("rest flood (100/s, one sender)", f"sent in {seconds:.2f} s")
+    # A burst of 30, then 10 a second (the defaults), over the time the flood took.
+    assert codes[429] >= 1 and codes[200] <= 30 + 10 * seconds + 3, (codes, seconds)
     for refused in (r for r in responses if r.status_code == 429):
         assert int(refused.headers["Retry-After"]) >= 1
         assert "faster than I can read" in refused.json()[0]["text"]
@@ -564,7 +580,11 @@ def test_per_address_limit_behind_the_proxy(stack: ChannelCalx) -> None:
 
 
 def test_widget_flood_and_connection_limit(stack: ChannelCalx) -> None:
-    widget = WidgetClient(stack.rasa)
+    # Rasa works through the accepted burst on its one event loop: a client that waits
+    # longer than engine.io's default 5 s for its POST would drop the connection itself.
+    widget = WidgetClient(
+        stack.rasa, client=socketio.Client(reconnection=False, request_timeout=60)
+    )
     widget.connect()
     for i in range(60):  # engine.io takes at most 16 packets per request: batches of 10
         widget.client.emit("user_uttered", {"message": "I don't know"})
@@ -575,6 +595,7 @@ def test_widget_flood_and_connection_limit(stack: ChannelCalx) -> None:
             m for m in widget.of("bot_uttered") if "faster than I can read" in str(m.get("text"))
         ],
         "a 'too fast' reply",
+        TURN_WAIT_S,
     )
     tally("widget flood (60 at once)", f"{len(too_fast)} told to slow down")
     widget.close()
@@ -624,7 +645,7 @@ def test_nothing_wrongly_stored_and_every_process_alive(
             json.loads(row[0]).get("text") or ""
             for row in session.execute(sql("SELECT data FROM events WHERE type_name = 'user'"))
         ]
-    assert ids and answers and texts
+    assert ids and answers and texts, "the corpus tests stored nothing to check"
     assert all(guard.valid_sender(i) for i in ids)
     assert not REFUSED_SENDERS & (set(ids) | senders), "a refused request was stored"
     for conversation, finding, value, words in answers:

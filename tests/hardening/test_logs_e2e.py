@@ -79,7 +79,8 @@ def test_no_patient_text_in_any_log(stack: ChannelCalx, fakes: Fakes) -> None:
     rest = f"{stack.rasa}/webhooks/rest/webhook"
     httpx.post(rest, content=body_bytes({"sender": sender, "message": sentence * 300}))
     httpx.post(rest, content=f'{{"sender": "{sender}", "message": "{sentence}'.encode())
-    flood(40, 100.0, lambda _: httpx.post(rest, json={"sender": sender, "message": sentence}))
+    flood(40, 100.0, lambda _: httpx.post(rest, json={"sender": sender, "message": sentence},
+                                          timeout=120))  # fmt: skip
     httpx.post(
         f"{stack.web}/api/interpret",
         json={"finding": "free_text_story", "text": sentence},
