@@ -46,6 +46,7 @@ UNKNOWN_RE = re.compile(
         r"\bnot\s+(?:to\s+hand|available|known)\b(?!\s+to\s+have)",
         r"\b(?:have|need|would\s+have|i'd\s+have|i'd\s+need)\s+to\s+(?:check|ask|look)\b",
         r"\bnever\s+(?:been\s+|had\s+(?:it|them|that)\s+)?(?:checked|tested|measured)\b",
+        r"\bunable\s+to\s+(?:obtain|assess|say|tell|get|confirm)\b|\bso\s+(?:i\s+)?(?:don't|do\s+not)\s+know\b",
         r"\b(?:hasn't|has\s+not|haven't|have\s+not|didn't|did\s+not)\s+(?:said|say|"
         r"told\s+(?:us|me)|mentioned|complained|been\s+(?:checked|tested))\b",
         r"\b(?:don't|do\s+not|didn't)\s+have\s+(?:the\s+|any\s+|their\s+|his\s+|her\s+)?"

@@ -199,6 +199,8 @@ def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | 
             return None  # "not at the moment" to "are you, or have you been?"
     if code == "family_history_calcinosis" and _RELATIVE_HAS_THEM.search(text):
         affirmed.add("yes")
+    if code in TAKES_NOW and affirmed == {"no"} and not negated:
+        return "no"  # "yes, 1000 units a day", "yes, one calcium tablet": not a lot
     if affirmed or negated:
         # an affirmed symptom beats a negated part ("a sore that won't heal, but not black");
         # an affirmed "yes" and an affirmed "all normal" contradict each other
@@ -343,7 +345,10 @@ def _answers_another_finding(code: str, message: str, mentions: list[Mention]) -
 #: Words for the sex, strongest first: sex words, then pronouns for the patient, then the
 #: patient's relation to a proxy ("my daughter").
 _SEX_TIERS = (
-    (r"f|fem|female|woman|women|girl|lady", r"m|male|man|men|boy|gentleman|guy"),
+    (
+        r"f|fem|female|woman|women|girl|lady|lass",
+        r"m|male|man|men|boy|gentleman|guy|bloke|lad|chap|fella",
+    ),
     (r"she|her|hers|herself", r"he|him|his|himself"),
     (
         r"wife|daughter|mother|mum|mom|sister|granddaughter|niece|aunt|grandmother|girlfriend",
@@ -553,6 +558,49 @@ def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str |
     return value
 
 
+#: Body regions of the location codes, to tell "injections in his legs" from lumps on the face.
+_REGIONS: dict[str, frozenset[str]] = {
+    "face_head": frozenset({"head"}),
+    "eyelids_mouth": frozenset({"head"}),
+    "fingers": frozenset({"arm"}),
+    "hands": frozenset({"arm"}),
+    "forearms": frozenset({"arm"}),
+    "elbows": frozenset({"arm"}),
+    "arms_legs_other": frozenset({"arm", "leg"}),
+    "venipuncture_sites": frozenset({"arm", "leg"}),
+    "knees": frozenset({"leg"}),
+    "thighs_abdomen_fatty": frozenset({"leg", "trunk"}),
+    "buttocks": frozenset({"leg", "trunk"}),
+    "around_large_joints": frozenset({"arm", "leg", "trunk"}),
+    "trunk": frozenset({"trunk"}),
+    "scrotum": frozenset({"trunk"}),
+    "genitals_other": frozenset({"trunk"}),
+}
+#: Calcium or phosphate through a drip counts wherever it went in (the question's first part).
+_CALCIUM_DRIP = "drug_calcium_iv"
+
+
+def _regions(sites: Iterable[str]) -> set[str]:
+    return {region for site in sites for region in _REGIONS.get(site, frozenset())}
+
+
+def _injected_elsewhere(mentions: list[Mention], context: Mapping[str, Any] | None) -> bool:
+    """Whether the injections named are all in another part of the body than the lumps.
+
+    "just his normal jabs in his legs" when the lumps are on his face: the question asks
+    about injections where the lumps are, so it is a "no".
+    """
+    lumps = (context or {}).get("lesion_locations")
+    if not isinstance(lumps, list) or not lumps:
+        return False
+    said = [m for m in mentions if m.status in ("affirmed", "hedged")]
+    if any(m.entry.id == _CALCIUM_DRIP for m in said):
+        return False
+    named = {s for m in said if m.label == "BODY_SITE" for s in _site_values(m)}
+    named.discard("venipuncture_sites")
+    return bool(named) and not (_regions(named) & _regions(str(s) for s in lumps))
+
+
 # ----------------------------------------------------------------------------- mentions
 
 
@@ -709,6 +757,8 @@ def interpret(
         value = _diagnoses(text, mentions)
     elif spec.type == "bool":
         value = _bool(finding, text, message, mentions)
+        if finding == "injections_or_infusions" and value == "yes":
+            value = "no" if _injected_elsewhere(mentions, context) else value
     elif unknown_marker(text):
         value = UNKNOWN
     if value is not None:

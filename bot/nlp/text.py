@@ -38,10 +38,15 @@ _CONTRACTIONS = {
 _CONTRACTION_RE = re.compile(r"\b(" + "|".join(_CONTRACTIONS) + r")\b")
 
 
+#: "5ish", "~40", "approx. 3": a rough number is "about" it.
+_ROUGHLY_RE = re.compile(r"(?:~\s*|\bapprox\.?\s+)(\d+)|\b(\d+)\s*-?ish\b")
+
+
 def normalize(text: str) -> str:
     """Lower-case, unify quotes/dashes, restore dropped apostrophes and squeeze spaces."""
     out = text.translate(_APOSTROPHES).translate(_DASHES).lower()
     out = _CONTRACTION_RE.sub(lambda m: _CONTRACTIONS[m.group(1)], out)
+    out = _ROUGHLY_RE.sub(lambda m: f"about {m.group(1) or m.group(2)}", out)
     return re.sub(r"\s+", " ", out).strip()
 
 

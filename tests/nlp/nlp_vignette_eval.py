@@ -1,4 +1,8 @@
-"""Shared helper: run interpret over the public vignettes."""
+"""Shared helper: run interpret over a vignette file (default: the public vignettes).
+
+Each answer is coded with the context the interview would have (age, sex, and the lump
+locations, which come before the questions that refer to them).
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,25 @@ from nlp_rates import same
 
 from bot.nlp import interpret
 
-VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes-public.yaml"
-CONTEXT_FINDINGS = ("age", "sex")
+DATA = Path(__file__).resolve().parents[1] / "data"
+VIGNETTES = DATA / "vignettes-public.yaml"
+DEV_VIGNETTES = DATA / "vignettes-dev.yaml"
+CONTEXT_FINDINGS = ("age", "sex", "lesion_locations")
 
 
-def load() -> list[dict[str, Any]]:
-    return yaml.safe_load(VIGNETTES.read_text(encoding="utf-8"))["vignettes"]
+def load(path: Path = VIGNETTES) -> list[dict[str, Any]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["vignettes"]
 
 
-def evaluate() -> tuple[int, int, list[str]]:
+def evaluate(path: Path = VIGNETTES) -> tuple[int, int, list[str]]:
     total = 0
     misses: list[str] = []
-    for v in load():
+    for v in load(path):
         answers = v["answers"]
-        context = {c: answers[c]["value"] for c in CONTEXT_FINDINGS if c in answers}
+        known = {c: answers[c]["value"] for c in CONTEXT_FINDINGS if c in answers}
         for code, ans in answers.items():
             total += 1
+            context = {c: value for c, value in known.items() if c != code}
             got = interpret(code, ans["say"], context=context).value
             if not same(got, ans["value"]):
                 misses.append(
