@@ -11,8 +11,10 @@ is exempt, as by default). One stack serves every e2e test of this folder.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,10 +75,13 @@ def stack_db() -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def stack(fakes: Fakes, stack_db: Database) -> Iterator[ChannelCalx]:
     """Calx's processes on free ports (stopped with Ctrl-C at the end: exit code 0)."""
-    # Kept under var/ (not a pytest temp folder, which other runs rotate away) to read later.
+    # Kept under var/ (pytest's temporary folders are rotated away by other runs), one file
+    # per test session (sessions may run side by side); a day later it is removed.
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = LOG_DIR / "hardening-run.log"
-    log.unlink(missing_ok=True)
+    for old in LOG_DIR.glob("hardening-*.log"):
+        if old.stat().st_mtime < time.time() - 86_400:
+            old.unlink(missing_ok=True)
+    log = LOG_DIR / f"hardening-{os.getpid()}-{int(time.time())}.log"
     app = ChannelCalx(database_url=stack_db.url, log=log)
     app.extra_env = {
         "CALX_LOG_LEVEL": "INFO",

@@ -84,14 +84,7 @@ def rest(stack: ChannelCalx, body: bytes, **headers: str) -> httpx.Response:
 
 def tracker(stack: ChannelCalx, sender: str) -> dict[str, Any]:
     """The tracker from Rasa's HTTP API (Sanic leaves ``%3A`` in path parameters as is)."""
-    response = httpx.get(
-        f"{stack.rasa}/conversations/{quote(sender, safe=':@')}/tracker",
-        params={"token": stack.rasa_token},
-        timeout=60,
-    )
-    response.raise_for_status()
-    found: dict[str, Any] = response.json()
-    return found
+    return stack.tracker(quote(sender, safe=":@"))
 
 
 def user_events(stack: ChannelCalx, sender: str) -> list[dict[str, Any]]:
@@ -326,20 +319,31 @@ def takes_a_turn(message: dict[str, Any], extract: Callable[[str], str] = str) -
     return guard.screen(extract(message["text"])).text is not None
 
 
-def test_slack_messages(stack: ChannelCalx, fakes: Fakes) -> None:
-    thread = SlackThread(stack, fakes)
-    to_a_finding(lambda t: thread.say(t), lambda: stack.requested(thread.sender))
+def through_a_platform(
+    stack: ChannelCalx,
+    name: str,
+    sender: str,
+    say: Callable[[str], tuple[int, list[Any]]],
+    extract: Callable[[str], str],
+) -> None:
+    """The corpus into one conversation of Slack or Teams (which strip their markup first)."""
+    to_a_finding(say, lambda: stack.requested(sender))
     for message in messages():
-        before = len(user_events(stack, thread.sender))
-        status, replies = thread.say(message["text"])
-        tally("slack messages", status)
-        if len(message["text"]) > 200_000:
+        before = len(user_events(stack, sender))
+        status, replies = say(message["text"])
+        tally(f"{name} messages", status)
+        if len(message["text"]) > 200_000:  # over the Rasa server's body limit
             assert status == 413
             continue
         assert status == 200 and replies, message["id"]
-        turn = takes_a_turn(message, slack_plain)
-        assert len(user_events(stack, thread.sender)) - before == int(turn), message["id"]
-    assert_still_interviewing(stack, thread.sender)
+        turn = takes_a_turn(message, extract)
+        assert len(user_events(stack, sender)) - before == int(turn), message["id"]
+    assert_still_interviewing(stack, sender)
+
+
+def test_slack_messages(stack: ChannelCalx, fakes: Fakes) -> None:
+    thread = SlackThread(stack, fakes)
+    through_a_platform(stack, "slack", thread.sender, thread.say, slack_plain)
 
 
 @pytest.mark.parametrize("entry", platform_events("slack"), ids=lambda e: e["id"])
@@ -424,18 +428,8 @@ class TeamsConversation:
 
 def test_teams_messages(stack: ChannelCalx, fakes: Fakes) -> None:
     teams = TeamsConversation(stack, fakes)
-    to_a_finding(lambda t: teams.say(t), lambda: stack.requested(teams.sender))
-    for message in messages():
-        before = len(user_events(stack, teams.sender))
-        status, replies = teams.say(message["text"])
-        tally("teams messages", status)
-        if len(message["text"]) > 200_000:
-            assert status == 413
-            continue
-        assert status == 200 and replies, message["id"]
-        turn = takes_a_turn(message, lambda t: teams_text({"text": t}))
-        assert len(user_events(stack, teams.sender)) - before == int(turn), message["id"]
-    assert_still_interviewing(stack, teams.sender)
+    extract = lambda text: teams_text({"text": text})  # noqa: E731
+    through_a_platform(stack, "teams", teams.sender, teams.say, extract)
 
 
 @pytest.mark.parametrize("entry", platform_events("teams"), ids=lambda e: e["id"])
