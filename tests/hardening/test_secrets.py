@@ -84,6 +84,8 @@ def test_production_log_level_is_info_or_above(level: str, refused: bool) -> Non
     [
         ["-m", "uvicorn", "--factory", "bot.web.app:create_app", "--port", "1"],
         ["-m", "bot.runner.rasa_server", "--model", "m.tar.gz", "--endpoints", "e.yml"],
+        ["-m", "bot.runner.action_server", "--port", "1"],
+        ["-m", "bot.runner", "prepare"],
     ],
 )
 def test_processes_refuse_to_start_in_cluster_mode_with_default_secrets(argv: list[str]) -> None:
@@ -98,3 +100,5 @@ def test_processes_refuse_to_start_in_cluster_mode_with_default_secrets(argv: li
     )
     assert done.returncode != 0
     assert "refusing to start in cluster mode" in done.stdout + done.stderr
+    if "uvicorn" not in argv:  # ours say why in one line, without a traceback
+        assert "Traceback" not in done.stderr
