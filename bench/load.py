@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,7 @@ class Stats:
     hangs: int = 0  # no answer within HANG_S
     resent: int = 0  # messages sent again because they were not taken in
     taken_anyway: int = 0  # messages not answered that the tracker shows were taken in
+    no_answer: Counter[str] = field(default_factory=Counter)  # connection errors, by type
 
     def turn(self, ms: float) -> None:
         """Record one answered message."""
@@ -186,8 +188,9 @@ class Client:
                     json=body,
                     timeout=REQUEST_TIMEOUT_S,
                 )
-            except httpx.TransportError:
+            except httpx.TransportError as error:
                 response = None
+                self.stats.no_answer[type(error).__name__] += 1
             elapsed = time.monotonic() - started
             if response is not None and response.status_code == 200:
                 self.stats.turn(elapsed * 1000)
@@ -211,7 +214,7 @@ def _says_try_again(response: httpx.Response) -> bool:
     with contextlib.suppress(ValueError):
         body = response.json()
         texts = [m.get("text", "") for m in body] if isinstance(body, list) else [str(body)]
-        return any("try again" in t.lower() for t in texts)
+        return any("again" in t.lower() for t in texts)  # "please send it again"
     return False
 
 

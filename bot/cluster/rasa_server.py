@@ -13,13 +13,22 @@ answers 503 and asks the person to send the message again.
   ``BaseException`` because Rasa's processor catches every ``Exception`` there, and the
   agent turns it back into an ordinary error for the channel.
 
+And one thing Rasa does not do: a message sent again with the same client ``message_id``
+(the REST channel passes it on) is handled once (:func:`once_per_message_id`).
+
 ``python -m bot.cluster.rasa_server --model M --endpoints E --credentials C --port P``
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
 from typing import Any, NoReturn
+
+log = logging.getLogger(__name__)
+#: How many of a sender's last user events are checked for a repeated message id.
+RECENT_USER_EVENTS = 3
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -82,12 +91,53 @@ def _agent_raises_ordinary_errors() -> None:
     Agent.handle_message = handle_message
 
 
+def _taken_in(store: Any, sender_id: str, message_id: str) -> bool:
+    """Whether one of the sender's last user events in Rasa's SQL store has ``message_id``."""
+    sql = getattr(store, "_tracker_store", store)  # inside FailSafeTrackerStore
+    if not hasattr(sql, "SQLEvent"):
+        return False
+    event = sql.SQLEvent
+    with sql.session_scope() as session:
+        rows = (
+            session.query(event.data)
+            .filter(event.sender_id == sender_id, event.type_name == "user")
+            .order_by(event.id.desc())
+            .limit(RECENT_USER_EVENTS)
+            .all()
+        )
+    return any(json.loads(data).get("message_id") == message_id for (data,) in rows)
+
+
+def once_per_message_id() -> None:
+    """A message whose client ``message_id`` is already in the tracker is not handled again.
+
+    A client that got no answer (a replica killed, HAProxy's timeout) sends the message
+    again unless the tracker shows it; if the first copy was still running then, it is
+    stored by the time the second one gets the conversation's lock, and the second one
+    does nothing. Rasa makes a new id for a message without one, so those always run.
+    """
+    from rasa.core.processor import MessageProcessor
+
+    handle = MessageProcessor.handle_message
+
+    async def handle_message(self: Any, message: Any) -> Any:
+        if message.message_id and _taken_in(
+            self.tracker_store, message.sender_id, message.message_id
+        ):
+            log.info("message already taken in: not handled again")
+            return None
+        return await handle(self, message)
+
+    MessageProcessor.handle_message = handle_message
+
+
 def main(argv: list[str] | None = None) -> None:
     """Patch, then run the Rasa server as ``make run`` does (does not return until it stops)."""
     from bot.runner.rasa_server import main as run_rasa
 
     fail_fast_tracker_store()
     fail_fast_actions()
+    once_per_message_id()
     run_rasa(sys.argv[1:] if argv is None else argv)
 
 

@@ -6,7 +6,8 @@ them with manual acknowledgements, in batches, and acknowledges a batch only onc
 committed: a worker killed in between gets the batch again and records nothing twice
 (:func:`bot.events.record.record`). Events published while the worker was away wait in
 the durable queue. Events the broker lost (RabbitMQ down while a replica died) are found
-by a periodic sweep of Rasa's own ``events`` table.
+by a periodic sweep of Rasa's own ``events`` table. A lost connection (RabbitMQ
+restarted) is made again, and everything set up again, by the worker itself.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.events.record import EventRow, record, sweep, to_row
 from bot.store.db import Database
@@ -46,6 +49,7 @@ class Worker:
     database_url: str
     amqp_url: str
     queue: str = QUEUE
+    exchange: str = EXCHANGE
     sweep_every: float | None = SWEEP_EVERY_S
     batch: int = BATCH
     #: A file touched every few seconds while the worker is connected (liveness probe).
@@ -57,6 +61,8 @@ class Worker:
         self._pending: asyncio.Queue[Any] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._closing = asyncio.Event()  # no more deliveries: drain what came, then end
+        self.connected = False
+        self.connection_name = f"calx-events-{os.getpid()}-{id(self):x}"
 
     def stop(self) -> None:
         """Finish the current batch and stop."""
@@ -128,12 +134,12 @@ class Worker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.sweep_every)
 
-    async def _reporter(self, connection: Any) -> None:
+    async def _reporter(self) -> None:
         last = time.monotonic()
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), HEARTBEAT_S)
-            if self.heartbeat is not None and not connection.is_closed:
+            if self.heartbeat is not None and self.connected:
                 self.heartbeat.touch()
             if time.monotonic() - last >= REPORT_EVERY_S:
                 log.info("events: %s", dict(self.stats) or "none yet")
@@ -142,13 +148,14 @@ class Worker:
     # -- reading ----------------------------------------------------------------------
 
     async def _connect(self) -> Any:
+        """A connection to RabbitMQ, waiting (one line, no stack trace) while it is down."""
         import aio_pika
 
         told = False
         while not self._stop.is_set():
             try:
-                return await aio_pika.connect_robust(self.amqp_url, reconnect_interval=RETRY_S)
-            except Exception as error:  # broker not there yet
+                return await aio_pika.connect(self._named_url())
+            except Exception as error:  # broker not there (yet, or again)
                 if not told:
                     log.warning(
                         "waiting for RabbitMQ (%s): is it running? (rabbitmq-server -detached)",
@@ -158,32 +165,61 @@ class Worker:
                 await asyncio.sleep(RETRY_S)
         return None
 
-    async def run(self) -> None:
-        """Consume until :meth:`stop`; flush what was received before returning."""
+    def _named_url(self) -> str:
+        """The broker URL with this worker's connection name (shown by ``rabbitmqctl``)."""
+        parts = urlsplit(self.amqp_url)
+        query = urlencode([*parse_qsl(parts.query), ("name", self.connection_name)])
+        return urlunsplit(parts._replace(query=query))
+
+    async def _consume(self, connection: Any) -> None:
+        """Consume on ``connection`` until :meth:`stop` or until the connection is lost."""
         import aio_pika
 
-        connection = await self._connect()
-        if connection is None:
-            return
+        lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: lost.set())
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=self.batch * 2)
+        exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.FANOUT)
+        queue = await channel.declare_queue(self.queue, durable=True)
+        await queue.bind(exchange, "")
+        tag = await queue.consume(self._pending.put, no_ack=False)
+        self.connected = True
         log.info("event worker consuming %r", self.queue)
-        jobs = (self._drain(), self._sweeper(), self._reporter(connection))
-        tasks = [asyncio.create_task(job) for job in jobs]
         try:
-            channel = await connection.channel()
-            await channel.set_qos(prefetch_count=self.batch * 2)
-            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)
-            queue = await channel.declare_queue(self.queue, durable=True)
-            await queue.bind(exchange, "")
-            tag = await queue.consume(self._pending.put, no_ack=False)
-            await self._stop.wait()
+            while not (self._stop.is_set() or lost.is_set()) and connection.connected.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), RETRY_S)
+        finally:
+            self.connected = False
+        if not self._stop.is_set():
+            # unacknowledged messages come again on the next connection (recorded once)
+            log.warning("lost the connection to RabbitMQ: reconnecting")
+            self.stats["reconnections"] += 1
+        else:
             with contextlib.suppress(Exception):
                 await queue.cancel(tag)
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop`, reconnecting after an outage; flush before returning."""
+        jobs = (self._drain(), self._sweeper(), self._reporter())
+        tasks = [asyncio.create_task(job) for job in jobs]
+        try:
+            while not self._stop.is_set():
+                connection = await self._connect()
+                if connection is None:
+                    break
+                try:
+                    await self._consume(connection)
+                except Exception as error:  # the broker went away while setting up
+                    log.warning("RabbitMQ set-up failed (%s): retrying", type(error).__name__)
+                    await asyncio.sleep(RETRY_S)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
         finally:
             self._stop.set()
             self._closing.set()
             await asyncio.gather(*tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await connection.close()
             self.database.dispose()
             log.info("event worker stopped: %s", dict(self.stats))
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cluster.backing import amqp_answers
 from bot.events.record import EventRow, counts, event_key, record, sweep, to_row
-from bot.events.worker import EXCHANGE, Worker
+from bot.events.worker import Worker
 from bot.store.db import Database
 from bot.store.models import Conversation, ConversationEvent, EventCheckpoint
 from bot.store.testing import temporary_database
@@ -46,8 +49,16 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def queue() -> str:
-    return f"calx_events_test_{uuid.uuid4().hex[:10]}"
+def queue() -> Iterator[str]:
+    """A queue on an exchange of its own (never Rasa's: a running cluster's events stay
+    out of the test, and the test's out of the cluster), both deleted afterwards."""
+    name = f"calx_events_test_{uuid.uuid4().hex[:10]}"
+    yield name
+    asyncio.run(_delete(name))
+
+
+def _exchange(queue: str) -> str:
+    return f"{queue}_exchange"
 
 
 def _events(sender: str, n_users: int, *, age_s: float = 0.0) -> list[Any]:
@@ -94,7 +105,11 @@ async def _save_through_rasa(db: Database, queue: str, trackers: dict[str, list[
     from rasa.shared.core.trackers import DialogueStateTracker
 
     broker = PikaEventBroker(
-        AMQP_URL.rstrip("/"), username="guest", password="guest", queues=[queue]
+        AMQP_URL.rstrip("/"),
+        username="guest",
+        password="guest",
+        queues=[queue],
+        exchange_name=_exchange(queue),
     )
     await broker.connect()
     store = _rasa_store(db, broker)
@@ -111,20 +126,26 @@ async def _publish_raw(queue: str, bodies: list[bytes]) -> None:
     connection = await aio_pika.connect_robust(AMQP_URL)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)
+        exchange = await channel.declare_exchange(_exchange(queue), aio_pika.ExchangeType.FANOUT)
         declared = await channel.declare_queue(queue, durable=True)
         await declared.bind(exchange, "")
         for body in bodies:
             await exchange.publish(aio_pika.Message(body), "")
 
 
-async def _delete_queue(queue: str) -> None:
+async def _delete(queue: str) -> None:
     import aio_pika
 
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(queue)
+    with suppress(Exception):  # RabbitMQ is not running: there is nothing to delete
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+            await channel.exchange_delete(_exchange(queue))
+
+
+def _worker(db: Database, queue: str) -> Worker:
+    return Worker(db.url, AMQP_URL, queue=queue, exchange=_exchange(queue), sweep_every=None)
 
 
 def _recorded(db: Database, senders: list[str] | None = None) -> int:
@@ -239,14 +260,11 @@ def test_worker_records_rasas_events_once_and_the_sweep_finds_nothing_more(
 
     async def scenario() -> None:
         await _save_through_rasa(db, queue, trackers)  # the worker is not running yet
-        worker = Worker(db.url, AMQP_URL, queue=queue, sweep_every=None)
+        worker = _worker(db, queue)
         await _run_until(worker, lambda: _recorded(db, senders) >= 80)
         assert worker.stats["new"] == 80
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        asyncio.run(_delete_queue(queue))
+    asyncio.run(scenario())
     assert _recorded(db, senders) == 80
     with db.session() as s:
         assert sweep(s, lag_s=0) == 0  # the broker delivered every event of Rasa's table
@@ -259,7 +277,7 @@ def test_redelivered_and_junk_messages_change_nothing(db: Database, queue: str) 
 
     async def scenario() -> None:
         await _publish_raw(queue, bodies + bodies + [b"not json", b'{"event": "user"}'])
-        worker = Worker(db.url, AMQP_URL, queue=queue, sweep_every=None)
+        worker = _worker(db, queue)
         await _run_until(
             worker, lambda: worker.stats["ignored"] >= 2 and _recorded(db, [sender]) >= 8
         )
@@ -269,10 +287,7 @@ def test_redelivered_and_junk_messages_change_nothing(db: Database, queue: str) 
             2,
         )
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        asyncio.run(_delete_queue(queue))
+    asyncio.run(scenario())
     assert _recorded(db, [sender]) == 8
 
 
@@ -286,16 +301,57 @@ def test_a_batch_the_database_refused_is_delivered_again(
     async def scenario() -> None:
         await _publish_raw(queue, bodies)
         # a database without Calx's tables: every batch fails and goes back to the queue
-        broken = Worker(
-            f"sqlite:///{tmp_path / 'empty.db'}", AMQP_URL, queue=queue, sweep_every=None
-        )
+        broken = _worker(Database(f"sqlite:///{tmp_path / 'empty.db'}"), queue)
         await _run_until(broken, lambda: False, timeout=3)
         assert broken.stats["new"] == 0
-        worker = Worker(db.url, AMQP_URL, queue=queue, sweep_every=None)
+        worker = _worker(db, queue)
         await _run_until(worker, lambda: _recorded(db, [sender]) >= 12)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        asyncio.run(_delete_queue(queue))
+    asyncio.run(scenario())
     assert _recorded(db, [sender]) == 12
+
+
+def _close_connection(name: str) -> bool:
+    """Close a client's connection from the broker's side, as a RabbitMQ restart does."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    for line in listed.stdout.splitlines():
+        if f'"{name}"' in line:
+            closed = subprocess.run(
+                ["rabbitmqctl", "-q", "close_connection", line.split("\t")[0], "test"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            return closed.returncode == 0
+    return False
+
+
+@needs_rabbitmq
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl")
+def test_the_worker_reconnects_after_losing_rabbitmq(db: Database, queue: str) -> None:
+    senders = [f"re-{uuid.uuid4().hex}" for _ in range(2)]
+
+    async def scenario() -> None:
+        worker = _worker(db, queue)
+        task = asyncio.create_task(worker.run())
+        await _save_through_rasa(db, queue, {senders[0]: _events(senders[0], 2)})
+        while _recorded(db, senders[:1]) < 8:
+            await asyncio.sleep(0.2)
+        assert await asyncio.to_thread(_close_connection, worker.connection_name)
+        while not worker.stats["reconnections"]:
+            await asyncio.sleep(0.2)
+        await _save_through_rasa(db, queue, {senders[1]: _events(senders[1], 3)})
+        deadline = time.monotonic() + WAIT_S
+        while _recorded(db, senders) < 20 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        worker.stop()
+        await task
+
+    asyncio.run(scenario())
+    assert _recorded(db, senders) == 20
