@@ -512,7 +512,7 @@ async def step(
 
 
 async def saturation(
-    target: Target, *, mode: str, seconds: float, start: int = 25, most: int = 800
+    target: Target, *, mode: str, seconds: float, start: int = 10, most: int = 640
 ) -> list[Report]:
     """Double the people at once until p95 passes 1 s (or ``most`` is reached)."""
     steps, people = [], start
@@ -595,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="run,cluster")
     parser.add_argument("--think", type=float, default=THINK_S, help="seconds per answer")
     parser.add_argument("--no-saturation", action="store_true")
-    parser.add_argument("--step-seconds", type=float, default=40.0)
+    parser.add_argument("--step-seconds", type=float, default=30.0)
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     print(f"bench-load {time.strftime('%Y-%m-%d %H:%M')} on {_machine()}", flush=True)

@@ -40,6 +40,7 @@ SWEEP_EVERY_S = 30.0
 RETRY_S = 1.0
 REPORT_EVERY_S = 60.0
 HEARTBEAT_S = 5.0
+SETTLE_S = 5.0
 
 
 @dataclass
@@ -98,17 +99,26 @@ class Worker:
                 "database unavailable (%s): batch returned to the queue", type(error).__name__
             )
             self.database.dispose()
-            for message in messages:
-                with contextlib.suppress(Exception):
-                    await message.nack(requeue=True)
+            await self._settle([message.nack(requeue=True) for message in messages])
             if not self._closing.is_set():
                 await asyncio.sleep(RETRY_S)
             return
         self.stats["new"] += new
         self.stats["seen again"] += len(rows) - new
-        for message in messages:
+        await self._settle([message.ack() for message in messages])
+
+    async def _settle(self, replies: list[Any]) -> None:
+        """Acknowledge (or hand back) messages; once the connection is gone, give up.
+
+        An ``ack`` or ``nack`` on a channel that has closed can wait for ever in aiormq;
+        RabbitMQ delivers every unacknowledged message again on the next connection.
+        """
+        for reply in replies:
+            if not self.connected:
+                reply.close()
+                continue
             with contextlib.suppress(Exception):  # the channel closed: it will be redelivered
-                await message.ack()
+                await asyncio.wait_for(reply, SETTLE_S)
 
     async def _drain(self) -> None:
         while not (self._closing.is_set() and self._pending.empty()):
