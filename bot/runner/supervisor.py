@@ -9,6 +9,7 @@ and the exit code is non-zero.
 from __future__ import annotations
 
 import ctypes
+import http.client
 import os
 import signal
 import subprocess
@@ -50,7 +51,9 @@ def _status(url: str, headers: dict[str, str] | None = None) -> int | None:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        # HTTPException: not (yet) an HTTP server there, e.g. a probe of a port nobody
+        # listens on that was given that port as its own source and read its own request
         return None
 
 

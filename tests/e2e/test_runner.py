@@ -114,6 +114,30 @@ def test_a_service_that_answers_but_cannot_work_fails_fast(tmp_path: Path) -> No
     assert _status(f"http://127.0.0.1:{port}/") is None
 
 
+@pytest.mark.parametrize(
+    "reply", [b"GET /api/health HTTP/1.1\r\n\r\n", b"\x00\xff junk\r\n\r\n", b""]
+)
+def test_a_port_that_does_not_speak_http_is_not_ready(reply: bytes) -> None:
+    """Not ready, never a crash of the supervisor: e.g. a probe connected to itself."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(reply)
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        assert _status(f"http://127.0.0.1:{port}/api/health") is None
+        thread.join(5)
+
+
 # -- settings the runner passes on: URLs that follow the ports, CORS, the NLP build -----------
 
 
