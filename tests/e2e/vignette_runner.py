@@ -8,41 +8,18 @@ summary is read through the web API and scored.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import yaml
 from calx_process import Calx
 
+from bench.load import load_vignettes, plain, who
 from bot.knowledge import get_dictionary
 
-VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes-public.yaml"
-WORDS = {"yes": "yes", "no": "no", "unknown": "I don't know"}
 MAX_TURNS = 120
 FINDINGS = set(get_dictionary().contract_findings)
-
-
-def load() -> list[dict[str, Any]]:
-    vignettes: list[dict[str, Any]] = yaml.safe_load(VIGNETTES.read_text())["vignettes"]
-    return vignettes
-
-
-def plain(value: Any) -> str:
-    if isinstance(value, list):
-        return " and ".join(str(v).replace("_", " ") for v in value)
-    return WORDS.get(str(value), str(value).replace("_", " "))
-
-
-def respondent_says(vignette: dict[str, Any]) -> str:
-    if vignette["role"] == "clinician":
-        return "I'm a resident, asking about a patient of mine"
-    family = r"mother|father|parent|typing|wife|husband|daughter|son\b"
-    if re.search(family, vignette["summary"], re.IGNORECASE):
-        return "I'm answering for them, I'm family"
-    return "I'm the patient"
+load = load_vignettes
 
 
 def interview(calx: Calx, vignette: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +49,7 @@ def interview(calx: Calx, vignette: dict[str, Any]) -> dict[str, Any]:
         elif slot == "consent":
             text = "yes, I agree"
         elif slot == "respondent":
-            text = respondent_says(vignette)
+            text = who(vignette)
         elif slot == "summary_confirmed":
             text = "yes, that's all correct"
         else:  # Calx's own follow-ups (not in the vignettes)
