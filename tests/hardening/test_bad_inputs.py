@@ -545,8 +545,10 @@ def test_a_flood_of_100_messages_a_second_from_one_sender(stack: ChannelCalx) ->
     assert set(codes) <= {200, 429}, codes
     seconds = FLOOD_SECONDS[-1]
     tally("rest flood (100/s, one sender)", f"sent in {seconds:.2f} s")
-    # A burst of 30, then 10 a second (the defaults), over the time the flood took.
-    assert codes[429] >= 1 and codes[200] <= 30 + 10 * seconds + 3, (codes, seconds)
+    # A burst of 30, then 10 a second (the defaults), over the time the flood took, plus
+    # up to a second for the server to read the last requests on a busy machine (the
+    # limiter counts when it reads a request, not when the client sent it).
+    assert codes[429] >= 1 and codes[200] <= 30 + 10 * (seconds + 1.0) + 3, (codes, seconds)
     for refused in (r for r in responses if r.status_code == 429):
         assert int(refused.headers["Retry-After"]) >= 1
         assert "faster than I can read" in refused.json()[0]["text"]
