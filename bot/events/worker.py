@@ -99,24 +99,24 @@ class Worker:
                 "database unavailable (%s): batch returned to the queue", type(error).__name__
             )
             self.database.dispose()
-            await self._settle([message.nack(requeue=True) for message in messages])
+            await self._settle(messages, ack=False)
             if not self._closing.is_set():
                 await asyncio.sleep(RETRY_S)
             return
         self.stats["new"] += new
         self.stats["seen again"] += len(rows) - new
-        await self._settle([message.ack() for message in messages])
+        await self._settle(messages, ack=True)
 
-    async def _settle(self, replies: list[Any]) -> None:
-        """Acknowledge (or hand back) messages; once the connection is gone, give up.
+    async def _settle(self, messages: list[Any], *, ack: bool) -> None:
+        """Acknowledge messages (or hand them back); once the connection is gone, stop.
 
         An ``ack`` or ``nack`` on a channel that has closed can wait for ever in aiormq;
         RabbitMQ delivers every unacknowledged message again on the next connection.
         """
-        for reply in replies:
+        for message in messages:
             if not self.connected:
-                reply.close()
-                continue
+                return
+            reply = message.ack() if ack else message.nack(requeue=True)
             with contextlib.suppress(Exception):  # the channel closed: it will be redelivered
                 await asyncio.wait_for(reply, SETTLE_S)
 
