@@ -42,6 +42,10 @@ TICKET_LOCK_LIFETIME_S = 8
 #: never more than 10 s.
 MESSAGE_DEADLINE_S = 8.0
 RASA_SERVER_TIMEOUT = "9500ms"
+HAPROXY_LOG_FORMAT = (
+    '{"time":"%t","service":"haproxy","frontend":"%f","server":"%b/%s","method":"%HM",'
+    '"status":%ST,"termination":"%ts","retries":"%rc","ms":%Tt}'
+)
 REST_CHANNEL = "bot.channels.rest.CalxRestInput"
 
 
@@ -209,8 +213,8 @@ def haproxy_config(topology: Topology) -> str:
 
     - Rasa: least connections; ``/socket.io/`` sticks to a replica by the client's
       address (a socket.io session lives in one server's memory); a request that could
-      not reach a server is sent to another; a server that died in a request, or no
-      server at all, gives HTTP 503 with "please try again".
+      not reach a server, or whose server died before answering, is sent to another; no
+      server at all, or a turn past the deadline, gives HTTP 503 with "please try again".
     - Action server: also retried on another server when one dies in a request (actions
       only record answers by finding code, so running one twice changes nothing).
     - Web app: round robin, checked on ``/api/health``.
@@ -222,6 +226,7 @@ def haproxy_config(topology: Topology) -> str:
         "    maxconn 2000",
         "    noreuseport",  # a port already taken is an error, not shared with another process
         "    tune.bufsize 1048576",  # a tracker sent to the action server fits: L7 retries
+        "    log stderr format raw local0 info",
         "",
         "defaults",
         "    mode http",
@@ -233,6 +238,10 @@ def haproxy_config(topology: Topology) -> str:
         "    retries 3",
         "    option redispatch 1",
         "    option forwardfor",  # the rate limits see the client (CALX_TRUSTED_PROXIES)
+        # one JSON line per request that ended badly (no path: tokens ride in query strings)
+        "    log global",
+        "    option dontlog-normal",
+        f"    log-format '{HAPROXY_LOG_FORMAT}'",
         # a dead server refuses connections at once (and requests go to another); a busy
         # one may take seconds to answer a check: that is no reason to take it out
         "    timeout check 10s",
@@ -248,7 +257,10 @@ def haproxy_config(topology: Topology) -> str:
         "    balance leastconn",
         f"    timeout server {RASA_SERVER_TIMEOUT}",
         "    option httpchk GET /",
-        "    retry-on conn-failure",
+        # a replica killed in a turn: the message goes to another (the once-per-message_id
+        # guard and the conversation lock make a turn that did get stored run only once)
+        "    option http-buffer-request",  # the whole message at hand, so it can be sent again
+        "    retry-on conn-failure empty-response",
         *(f"    errorfile {code} {pages['rasa']}" for code in (502, 503, 504)),
         *_servers(topology.rasa, host),
         "",
@@ -278,6 +290,7 @@ def haproxy_config(topology: Topology) -> str:
         "backend web",
         "    balance roundrobin",
         "    option httpchk GET /api/health",
+        "    option http-buffer-request",  # the whole message at hand, so it can be sent again
         "    retry-on conn-failure empty-response",
         *(f"    errorfile {code} {pages['web']}" for code in (502, 503, 504)),
         *_servers(topology.web, host),
