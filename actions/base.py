@@ -122,16 +122,27 @@ def slot_events(updates: Mapping[str, Any]) -> list[EventType]:
     return [SlotSet(name, value) for name, value in updates.items()]
 
 
+class AnswersNotStored(RuntimeError):
+    """The database did not take a turn's answers: the action fails, so does the turn."""
+
+
 def save_turn(tracker: Tracker, state: InterviewState, turn: Turn) -> None:
-    """Store the answers and red flags of a turn (only once the person consented)."""
+    """Store the answers and red flags of a turn (only once the person consented).
+
+    Raises:
+        AnswersNotStored: the store failed. The action fails rather than set slots the
+            summary would lack; the channel asks the person to send the message again.
+    """
     if state.consent != "yes" or not (turn.answers or turn.red_flags):
         return
     try:
         recorder().answers(
             tracker.sender_id, turn.answers, turn.red_flags, respondent=state.respondent
         )
-    except Exception:  # the conversation goes on; the next turn stores again
-        log.exception("could not store the answers of a turn (conversation kept going)")
+    except Exception as error:
+        # the type only: a database error's text carries the statement's parameters
+        log.error("could not store the answers of a turn (%s)", type(error).__name__)
+        raise AnswersNotStored(type(error).__name__) from None
 
 
 class BaseFormValidationAction(FormValidationAction, ABC):

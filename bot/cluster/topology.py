@@ -371,7 +371,7 @@ def services(topology: Topology, model: Path, haproxy: str, root: Path = ROOT) -
                 [
                     python,
                     "-m",
-                    "bot.cluster.action_server",
+                    "bot.runner.action_server",
                     "--actions",
                     "actions",
                     "--port",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from action_run import ActionRun, slots_of
 from rasa_sdk.events import SlotSet
 
+from actions import base
 from actions.interview import (
     ASK_FINDING_ACTIONS,
     AskConsent,
@@ -20,6 +22,7 @@ from bot import workup
 from bot.interview import wording
 from bot.interview.records import Recorder
 from bot.knowledge import get_dictionary
+from bot.store.db import Database
 
 pytestmark = pytest.mark.asyncio
 STARTED = {"consent": "yes", "respondent": "patient"}
@@ -385,3 +388,18 @@ async def test_one_ask_action_per_finding() -> None:
     assert {cls().name() for cls in ASK_FINDING_ACTIONS.values()} == {
         f"action_ask_{c}" for c in get_dictionary().findings
     }
+
+
+async def test_an_answer_the_database_did_not_take_fails_the_turn(
+    act: ActionRun, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a database that cannot be opened: the answer must not live on in the slots alone
+    broken = Recorder(Database(f"sqlite:///{tmp_path}/no/such/dir/calx.db"))
+    previous = base.use_recorder(broken)
+    try:
+        with pytest.raises(base.AnswersNotStored):
+            await validate(act, "62F, on dialysis since March", requested_slot="age", **STARTED)
+    finally:
+        base.use_recorder(previous)
+    assert "could not store the answers" in caplog.text
+    assert "dialysis" not in caplog.text  # the type of error only, never the words
