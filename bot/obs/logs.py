@@ -18,6 +18,7 @@ import json
 import logging
 import logging.config
 import os
+import re
 import sys
 import time
 import traceback
@@ -43,6 +44,11 @@ SENSITIVE_FIELDS = frozenset(
     }
 )  # fmt: skip
 REDACTED = "[redacted]"
+#: A secret in a URL's query string, as Rasa's HTTP API takes its token (``?token=``):
+#: Sanic quotes the URL of a request that failed.
+_QUERY_SECRET = re.compile(
+    r"([?&](?:token|access_token|api_key|apikey|key|secret|password)=)[^&#\s'\"]*", re.I
+)
 #: Libraries that are chatty at INFO (engine.io would log packets, i.e. messages).
 QUIET_LOGGERS = (
     "engineio", "socketio", "PyRuSH", "medspacy", "aiormq", "aio_pika", "pika",
@@ -97,6 +103,11 @@ def _structlog_event(message: str) -> dict[str, Any] | None:
     return event if isinstance(event, dict) and "event" in event else None
 
 
+def hide_query_secrets(text: str) -> str:
+    """``text`` with the values of secret-looking query parameters replaced."""
+    return _QUERY_SECRET.sub(rf"\1{REDACTED}", text)
+
+
 def redact(fields: Mapping[str, Any]) -> dict[str, Any]:
     """``fields`` with every value that may hold a person's words replaced."""
     return {k: (REDACTED if k in SENSITIVE_FIELDS else v) for k, v in fields.items()}
@@ -136,7 +147,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": message,
+            "message": hide_query_secrets(message),
             "request_id": getattr(record, "request_id", None) or context.current(),
             "process": self.process_name or process_name(),
             "pid": record.process,

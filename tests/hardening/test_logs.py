@@ -49,6 +49,26 @@ def test_a_line_has_the_fields_and_the_request_id(capture: logging.Logger) -> No
     assert second["level"] == "WARNING" and str(second["ts"]).endswith("Z")
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        (
+            "http://127.0.0.1:5005/conversations/p1/tracker?token=s3cr3t-value",
+            "/conversations/p1/tracker?token=",
+        ),
+        ("'http://h/x?include_events=ALL&token=s3cr3t-value'", "include_events=ALL&token="),
+        ("/api/x?api_key=s3cr3t-value&page=2", "&page=2"),
+        ("/webhooks/teams?Password=s3cr3t-value#top", "#top"),
+    ],
+)
+def test_secrets_in_query_strings_are_hidden(capture: logging.Logger, url: str, kept: str) -> None:
+    # Sanic logs the URL of a request that failed: Rasa's HTTP API takes its token there
+    capture.error("Exception occurred while handling uri: %s", url)
+    message = str(lines(capture)[0]["message"])
+    assert "s3cr3t-value" not in message
+    assert kept in message and logs.REDACTED in message
+
+
 def test_a_multiline_message_stays_one_line(capture: logging.Logger) -> None:
     capture.info("one\ntwo\r\nthree \u202e")
     raw = capture.stream.getvalue()  # type: ignore[attr-defined]
