@@ -67,6 +67,13 @@ def _handler(name: str, replicas: Replicas) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A stand-in server that does not print HAProxy's health checks hanging up."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet."""
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -82,8 +89,7 @@ def balancer(tmp_path: Path) -> Iterator[tuple[int, Replicas]]:
     topology = Topology(settings, tmp_path)
     replicas = Replicas()
     servers = [
-        ThreadingHTTPServer(("127.0.0.1", r.port), _handler(r.name, replicas))
-        for r in topology.rasa
+        QuietServer(("127.0.0.1", r.port), _handler(r.name, replicas)) for r in topology.rasa
     ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
