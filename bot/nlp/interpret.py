@@ -28,7 +28,7 @@ from bot.nlp.answers import (
     unknown_marker,
 )
 from bot.nlp.numbers import age_mention, lipid_value, parse_age, parse_onset_age, sex_mention
-from bot.nlp.pipeline import Evidence
+from bot.nlp.pipeline import Evidence, load_lexicon
 from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
 
 #: Findings whose wording overlaps: while one is asked, the other is not taken in passing.
@@ -558,30 +558,14 @@ def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str |
     return value
 
 
-#: Body regions of the location codes, to tell "injections in his legs" from lumps on the face.
-_REGIONS: dict[str, frozenset[str]] = {
-    "face_head": frozenset({"head"}),
-    "eyelids_mouth": frozenset({"head"}),
-    "fingers": frozenset({"arm"}),
-    "hands": frozenset({"arm"}),
-    "forearms": frozenset({"arm"}),
-    "elbows": frozenset({"arm"}),
-    "arms_legs_other": frozenset({"arm", "leg"}),
-    "venipuncture_sites": frozenset({"arm", "leg"}),
-    "knees": frozenset({"leg"}),
-    "thighs_abdomen_fatty": frozenset({"leg", "trunk"}),
-    "buttocks": frozenset({"leg", "trunk"}),
-    "around_large_joints": frozenset({"arm", "leg", "trunk"}),
-    "trunk": frozenset({"trunk"}),
-    "scrotum": frozenset({"trunk"}),
-    "genitals_other": frozenset({"trunk"}),
-}
 #: Calcium or phosphate through a drip counts wherever it went in (the question's first part).
 _CALCIUM_DRIP = "drug_calcium_iv"
 
 
 def _regions(sites: Iterable[str]) -> set[str]:
-    return {region for site in sites for region in _REGIONS.get(site, frozenset())}
+    """The body regions of location codes (the lexicon's ``regions:``)."""
+    regions = load_lexicon().regions
+    return {region for site in sites for region in regions.get(site, frozenset())}
 
 
 def _injected_elsewhere(mentions: list[Mention], context: Mapping[str, Any] | None) -> bool:

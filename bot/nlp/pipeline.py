@@ -99,6 +99,8 @@ class Lexicon:
     protected: frozenset[str]
     context: tuple[dict[str, Any], ...] = field(default=())
     terminations: dict[str, list[str]] = field(default_factory=dict)
+    #: Body regions of each ``lesion_locations`` value (``regions:`` in the lexicon).
+    regions: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -126,6 +128,23 @@ def _evidence(entry_id: str, raw: Any, default_policy: str, where: str) -> tuple
             raise RuleError(f"{where}: entry {entry_id!r}: unknown policy {policy!r}")
         out.append(Evidence(str(code), value, policy, override))
     return tuple(out)
+
+
+def _regions(raw: Any, where: str) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: regions must map a location code to a list of regions")
+    out: dict[str, frozenset[str]] = {}
+    for code, regions in raw.items():
+        if (
+            not isinstance(regions, list)
+            or not regions
+            or not all(isinstance(r, str) and r for r in regions)
+        ):
+            raise RuleError(f"{where}: regions of {code!r} must be a non-empty list of names")
+        out[str(code)] = frozenset(regions)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +178,11 @@ def load_lexicon() -> Lexicon:
             raise RuleError(f"{CONTEXT_FILE}: unknown category in {rule!r}")
     protected = frozenset(str(w).lower() for w in raw.get("protected") or [])
     return Lexicon(
-        entries=entries, protected=protected, context=tuple(context), terminations=terminations
+        entries=entries,
+        protected=protected,
+        context=tuple(context),
+        terminations=terminations,
+        regions=_regions(raw.get("regions"), where),
     )
 
 

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.knowledge import get_dictionary
 from bot.nlp import build, interpret
 from bot.nlp.analysis import analyse
 from bot.nlp.pipeline import (
     RuleError,
     SpellCorrector,
+    _regions,
     compile_pattern,
     get_nlp,
+    load_lexicon,
     load_nlp,
     pipeline_dir,
     pipeline_hash,
@@ -188,3 +191,16 @@ def test_nothing_of_the_message_is_logged(
 def test_unknown_finding_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown finding"):
         interpret("not_a_finding", "yes")
+
+
+def test_every_location_has_a_body_region() -> None:
+    values = get_dictionary().findings["lesion_locations"].values
+    regions = load_lexicon().regions
+    assert set(regions) == set(values), "regions: in lexicon.yaml must cover lesion_locations"
+    assert all(regions[code] <= {"head", "arm", "leg", "trunk"} for code in values)
+
+
+@pytest.mark.parametrize("bad", [["head"], {"face_head": []}, {"face_head": "head"}])
+def test_malformed_regions_are_refused(bad: object) -> None:
+    with pytest.raises(RuleError, match="regions"):
+        _regions(bad, "lexicon.yaml")
