@@ -38,7 +38,7 @@ unit: setup  ## the fast tests: everything but the e2e and browser tests
 test-e2e: setup  ## the tests that start the real processes or drive Chromium (markers e2e, browser)
 	$(PY) -m pytest -q -m "e2e or browser"
 
-test: lint validate-data test-stories unit test-e2e  ## set-up, lint, Rasa checks, fast tests, then e2e/browser (what CI runs; make test-slow: faults under load)
+test: lint validate-data test-stories unit test-e2e  ## set-up, lint, Rasa checks, fast tests, then e2e/browser (CI runs it, then make test-slow)
 
 browser-deps:  ## Chromium, pdftotext, npm ci + vendored axe-core for the browser tests (idempotent)
 	scripts/ci-system-deps.sh
