@@ -217,7 +217,8 @@ def haproxy_config(topology: Topology) -> str:
       server at all, or a turn past the deadline, gives HTTP 503 with "please try again".
     - Action server: also retried on another server when one dies in a request (actions
       only record answers by finding code, so running one twice changes nothing).
-    - Web app: round robin, checked on ``/api/health``.
+    - Web app: round robin, checked on ``/api/health``; a request whose worker died before
+      answering is sent, buffered, to the other worker.
     """
     settings, host = topology.settings, topology.settings.host
     pages = _error_pages(topology)
