@@ -46,8 +46,8 @@ def use_recorder(new: Recorder) -> Recorder:
 
 
 def state_of(tracker: Tracker) -> InterviewState:
-    """The interview's state from the tracker's slots."""
-    return InterviewState.from_slots(tracker.slots)
+    """The interview's state from the tracker's slots (and whether staff is typing)."""
+    return InterviewState.from_slots(tracker.slots, staff=is_staff(tracker))
 
 
 def message_text(tracker: Tracker) -> str:
@@ -68,6 +68,11 @@ def message_metadata(tracker: Tracker) -> dict[str, Any]:
             metadata = event.get("metadata")
             return dict(metadata) if isinstance(metadata, Mapping) else {}
     return {}
+
+
+def is_staff(tracker: Tracker) -> bool:
+    """Whether the latest message came from staff, as its channel verified."""
+    return turn.is_staff(tracker.get_latest_input_channel(), message_metadata(tracker))
 
 
 def channel_respondent(tracker: Tracker) -> str | None:

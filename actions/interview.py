@@ -175,9 +175,13 @@ class AskRespondent(AskSlot):
     slot = turn.RESPONDENT
 
     def wording(self, state: InterviewState) -> tuple[str, list[EventType]]:
-        """The respondent question (with the options spelled out on a re-ask)."""
+        """The respondent question (with the options spelled out on a re-ask).
+
+        A clinician is offered only to staff: elsewhere the question names the patient and
+        the people typing for them.
+        """
         key = "respondent_reask" if state.reasks else "respondent_question"
-        return wording.text(key), []
+        return wording.text(key if state.staff else f"{key}_public"), []
 
 
 class AskSummaryConfirmed(AskSlot):

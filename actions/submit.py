@@ -33,5 +33,7 @@ class ActionSubmitInterview(Action):
             summary = base.recorder().complete(tracker.sender_id)
         except Exception:
             base.log.exception("could not complete a stored interview")
-        base.say(dispatcher, readback.closing(state.respondent, summary, state.flags_told))
+        # a differential only for a clinician on a staff channel, whatever the slot says
+        who = state.respondent if state.clinician or state.respondent != "clinician" else None
+        base.say(dispatcher, readback.closing(who, summary, state.flags_told))
         return over

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     teams_issuer: str = "https://api.botframework.com"
     teams_token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
     teams_token_scope: str = "https://api.botframework.com/.default"
+    #: Slack workspaces (team ids, comma-separated) whose members are staff: only their
+    #: messages are taken, as a clinician's (``Who may be a clinician respondent``).
+    slack_team_ids: str = ""
+    #: Microsoft Entra tenants whose Teams users are staff (comma-separated tenant ids).
+    teams_tenant_ids: str = ""
     widget_server_url: str = ""  # Rasa's URL as the browser sees it (default: rasa_url)
     # Cluster mode (`make run-cluster`, bot/cluster, docs/deploy.md).
     replicas: int = 2  # Rasa servers behind the load balancer
@@ -138,6 +143,16 @@ class Settings(BaseSettings):
                     found.append(f"CALX_{name.upper()} has a default password")
         if log_level_number(self.log_level) < logging.INFO:
             found.append("CALX_LOG_LEVEL must be INFO or above (DEBUG logs message text)")
+        found += self.staff_problems()
+        return found
+
+    def staff_problems(self) -> list[str]:
+        """Channels switched on without saying whose users are staff (they take no message)."""
+        found = []
+        if self.slack_signing_secret and not split_list(self.slack_team_ids):
+            found.append("CALX_SLACK_TEAM_IDS is empty: Slack is on but no workspace is staff")
+        if self.teams_app_id and not split_list(self.teams_tenant_ids):
+            found.append("CALX_TEAMS_TENANT_IDS is empty: Teams is on but no tenant is staff")
         return found
 
     def check_secrets(self) -> None:

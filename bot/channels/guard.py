@@ -8,11 +8,13 @@
   or with nothing visible after cleaning (whitespace, zero-width and private-use
   characters, lone accents) gets a clear reply instead of a turn (nothing is stored).
 - :func:`too_fast`: the reply when a sender or an address is over its rate limit.
-- :func:`clean_metadata`: the only metadata a client may attach.
+- :func:`clean_metadata`: the only metadata a client may attach; :func:`as_staff` marks a
+  message whose sender the channel itself verified as staff (never the client's word).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import unicodedata
@@ -124,6 +126,25 @@ def clean_metadata(raw: Any, channel: str) -> dict[str, Any]:
         if isinstance(lang, str) and _LANG.fullmatch(lang):
             calx["lang"] = lang
     return {"calx": calx}
+
+
+#: The metadata key (under ``calx``) of a message whose sender the channel verified as staff.
+STAFF = "staff"
+
+
+def as_staff(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` marked as sent by staff (only a channel that verified it may call this)."""
+    calx = dict(metadata.get("calx") or {})
+    calx[STAFF] = True
+    return {**metadata, "calx": calx}
+
+
+def bearer_matches(header: str | None, token: str) -> bool:
+    """Whether an ``Authorization`` header is ``Bearer <token>`` (constant time; no empty token)."""
+    if not token or not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
 class RateLimited:

@@ -11,8 +11,11 @@ instead of it. Differences, all answered in JSON:
 - per-IP and per-sender rate limits (:mod:`bot.ratelimit`): 429 with ``Retry-After``
   and a reply saying how long to wait;
 - ``metadata`` keeps only what a client may set (:func:`~bot.channels.guard.clean_metadata`)
-  and ``input_channel`` is always ``rest``; an optional ``message_id`` (printable, at
-  most 64 characters) is passed to Rasa; ``?stream=true`` is not offered (one JSON answer);
+  and ``input_channel`` is always ``rest``; a request with the service token
+  (``Authorization: Bearer <CALX_API_TOKEN>``: machine clients, the evaluation tools) is
+  marked as staff, the only way a REST sender may be a clinician respondent; an optional
+  ``message_id`` (printable, at most 64 characters) is passed to Rasa; ``?stream=true`` is
+  not offered (one JSON answer);
 - a message that could not be handled (an error, or no answer within ``deadline_s``
   when set in ``credentials.yml``) gets 503, ``Retry-After`` and "please try again":
   the turn was not stored. The message's text is never logged.
@@ -103,8 +106,21 @@ class CalxRestInput(guard.RateLimited, RestInput):  # type: ignore[misc]
         deadline = (credentials or {}).get("deadline_s")
         return cls(float(deadline) if deadline else None)
 
-    def __init__(self, deadline_s: float | None = None) -> None:
+    def __init__(self, deadline_s: float | None = None, api_token: str | None = None) -> None:
         self.deadline_s = deadline_s
+        self._api_token = api_token
+
+    @property
+    def api_token(self) -> str:
+        """The service token that makes a request staff (``CALX_API_TOKEN`` unless given)."""
+        if self._api_token is None:
+            from bot.settings import get_settings
+
+            self._api_token = get_settings().api_token
+        return self._api_token
+
+    def _staff(self, request: Request) -> bool:
+        return guard.bearer_matches(request.headers.get("Authorization"), self.api_token)
 
     async def _admit(self, request: Request, sender: str | None = None) -> None:
         """Count the request per address (no ``sender``) or per sender; 429 over a limit."""
@@ -133,6 +149,8 @@ class CalxRestInput(guard.RateLimited, RestInput):  # type: ignore[misc]
                 raise BadRequest(screened.status, "message refused", screened.reply)
             return response.json(replies(sender, screened.reply or guard.EMPTY))
         metadata = guard.clean_metadata(payload.get("metadata"), self.name())
+        if self._staff(request):
+            metadata = guard.as_staff(metadata)
         collector = CollectingOutputChannel()
         message = UserMessage(
             screened.text,

@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 from bot.channels import base, guard
 from bot.channels.report import Report, with_reasons
 from bot.ratelimit import ALLOWED, Decision
+from bot.settings import split_list
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,13 @@ log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW_S = 300
 #: Slack's limit on a section's text (characters).
 MAX_SECTION_CHARS = 3000
-#: Metadata every Slack message carries: a resident (clinician) is talking.
-CHANNEL_METADATA = {"channel": "slack", "respondent": "clinician"}
+#: Metadata every Slack message of a staff workspace carries: a resident (clinician) is talking.
+CHANNEL_METADATA = {"channel": "slack", "respondent": "clinician", guard.STAFF: True}
+#: The reply to a message from a workspace that is not staff by configuration (no turn).
+NOT_STAFF = (
+    "This Slack workspace is not set up to use Calx. An administrator can add it "
+    "(CALX_SLACK_TEAM_IDS)."
+)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
 
@@ -58,11 +64,17 @@ class SlackConfig:
     signing_secret: str = ""
     api_url: str = "https://slack.com/api"
     web_url: str = "http://127.0.0.1:8000"
+    #: Workspaces whose members are staff: the only ones whose messages are taken.
+    team_ids: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
         """Whether the channel has what it needs to verify requests and reply."""
         return bool(self.signing_secret and self.bot_token)
+
+    def is_staff(self, team: str) -> bool:
+        """Whether ``team`` is a workspace of staff (set in ``CALX_SLACK_TEAM_IDS``)."""
+        return bool(team) and team in self.team_ids
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -330,7 +342,9 @@ class SlackThreadInput(base.WebhookChannel):
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> SlackThreadInput:
         """Settings from ``CALX_SLACK_*``; keys in ``credentials.yml`` override them."""
         keys = ("bot_token", "signing_secret", "api_url")
-        return cls(SlackConfig(**base.configured(credentials, "slack", keys)))
+        values = base.configured(credentials, "slack", (*keys, "team_ids"))
+        team_ids = tuple(split_list(values.pop("team_ids")))
+        return cls(SlackConfig(**values, team_ids=team_ids))
 
     def __init__(self, config: SlackConfig) -> None:
         super().__init__()
@@ -396,6 +410,11 @@ class SlackThreadInput(base.WebhookChannel):
             if retried and tracker is not None and base.message_seen(tracker, event_id):
                 return  # handled before a restart
         output = SlackThreadOutput(self.api, message.channel, message.reply_thread_ts)
+        if not self.config.is_staff(message.team):
+            log.info("Slack message from a workspace that is not staff: not taken")
+            await output.send_text_message(message.sender_id, NOT_STAFF)
+            await output.flush()
+            return
         text = await self.admit(message.sender_id, message.text, output, counted)
         if text is None:
             return

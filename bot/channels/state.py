@@ -39,8 +39,7 @@ RESPONDENTS = (
         "label": "I'm answering for someone else",
         "payload": "I'm answering for someone else",
     },
-    {"value": "clinician", "label": "I'm a clinician", "payload": "I'm a clinician"},
-)
+)  # the widget is never staff: no clinician option (``bot.interview.turn.STAFF_CHANNELS``)
 
 
 def _understood(code: str, value: str, text: str) -> bool:

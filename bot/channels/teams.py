@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from bot.channels import base, guard
 from bot.channels.report import Report, with_reasons
 from bot.ratelimit import ALLOWED, Decision
+from bot.settings import split_list
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,12 @@ KEYS_TTL_S = 24 * 3600
 REFETCH_MIN_S = 60
 #: Longest conversation id kept as it is in the sender id (longer ones are hashed).
 MAX_PLAIN_ID = 200
-CHANNEL_METADATA = {"channel": "teams", "respondent": "clinician"}
+CHANNEL_METADATA = {"channel": "teams", "respondent": "clinician", guard.STAFF: True}
+#: The reply to a message from a tenant that is not staff by configuration (no turn).
+NOT_STAFF = (
+    "This Microsoft Teams organisation is not set up to use Calx. An administrator can add "
+    "it (CALX_TEAMS_TENANT_IDS)."
+)
 _AT_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s")
@@ -71,11 +77,17 @@ class TeamsConfig:
     token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"  # noqa: S105
     token_scope: str = "https://api.botframework.com/.default"  # noqa: S105
     web_url: str = "http://127.0.0.1:8000"
+    #: Entra tenants whose users are staff: the only ones whose messages are taken.
+    tenant_ids: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
         """Whether tokens can be checked (an app id is the audience)."""
         return bool(self.app_id)
+
+    def is_staff(self, tenant: str) -> bool:
+        """Whether ``tenant`` is an organisation of staff (``CALX_TEAMS_TENANT_IDS``)."""
+        return bool(tenant) and tenant in self.tenant_ids
 
 
 async def _get_json(url: str) -> Any:
@@ -404,6 +416,13 @@ def sender_id(activity: Mapping[str, Any]) -> str:
     return f"teams:{conversation}"
 
 
+def tenant_id(activity: Mapping[str, Any]) -> str:
+    """The Entra tenant of an activity (``conversation.tenantId`` or ``channelData.tenant.id``)."""
+    conversation = guard.mapping(activity.get("conversation"))
+    tenant = guard.mapping(guard.mapping(activity.get("channelData")).get("tenant"))
+    return str(conversation.get("tenantId") or tenant.get("id") or "")
+
+
 def message_text(activity: Mapping[str, Any]) -> str:
     """The activity's text without @-mentions of the bot or markup."""
     text = _AT_MENTION.sub("", str(activity.get("text") or ""))
@@ -424,9 +443,10 @@ class TeamsInput(base.WebhookChannel):
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> TeamsInput:
         """Settings from ``CALX_TEAMS_*``; keys in ``credentials.yml`` override them."""
         keys = ("app_id", "app_password", "openid_url", "jwks_url", "token_url", "token_scope")
-        values = base.configured(credentials, "teams", (*keys, "issuer"))
+        values = base.configured(credentials, "teams", (*keys, "issuer", "tenant_ids"))
         issuers = tuple(i.strip() for i in values.pop("issuer").split(",") if i.strip())
-        return cls(TeamsConfig(**values, issuers=issuers))
+        tenants = tuple(split_list(values.pop("tenant_ids")))
+        return cls(TeamsConfig(**values, issuers=issuers, tenant_ids=tenants))
 
     def __init__(self, config: TeamsConfig) -> None:
         super().__init__()
@@ -481,6 +501,11 @@ class TeamsInput(base.WebhookChannel):
         """Hand one message to Rasa and post the replies to the conversation."""
         user = guard.mapping(activity.get("from"))
         output = TeamsOutput(self.connector, activity)
+        if not self.config.is_staff(tenant_id(activity)):
+            log.info("Teams message from a tenant that is not staff: not taken")
+            await output.send_text_message(sender, NOT_STAFF)
+            await output.flush()
+            return
         admitted = await self.admit(sender, text, output, counted)
         if admitted is None:
             return

@@ -73,6 +73,11 @@ INTERRUPTION_CONFIDENCE = 0.8
 #: message metadata ``{"calx": {"respondent": ...}}``: Slack and Teams (Bot Framework).
 #: Metadata of other channels (REST, the widget) is never trusted for this.
 RESPONDENT_CHANNELS = frozenset({"slack", "botframework"})
+#: Channels that may mark a message as sent by staff (``{"calx": {"staff": true}}``, set by
+#: the channel after its own check: the workspace or tenant, or REST's service token). Only
+#: staff may be a clinician respondent; the widget never is.
+STAFF_CHANNELS = RESPONDENT_CHANNELS | {"rest"}
+CLINICIAN = "clinician"
 
 
 class Interpretation(Protocol):
@@ -104,12 +109,21 @@ class InterviewState:
     last_answered: str | None = None
     awaiting_change: bool = False
     progress_noted: int = 0
+    #: Whether the latest message came from staff (a verified channel): only then may the
+    #: respondent be a clinician and see a differential.
+    staff: bool = False
+
+    @property
+    def clinician(self) -> bool:
+        """Whether a clinician is answering, on a staff channel (differential and workup shown)."""
+        return self.respondent == CLINICIAN and self.staff
 
     @classmethod
-    def from_slots(cls, slots: Mapping[str, Any]) -> InterviewState:
+    def from_slots(cls, slots: Mapping[str, Any], *, staff: bool = False) -> InterviewState:
         """Build the state from slot values (findings are the slots named by finding codes)."""
         codes = get_dictionary().findings
         return cls(
+            staff=staff,
             findings={c: slots[c] for c in codes if slots.get(c) is not None},
             consent=slots.get(CONSENT),
             respondent=slots.get(RESPONDENT),
@@ -225,12 +239,21 @@ def next_slot(state: InterviewState) -> str | None:
     return None
 
 
+def _calx(metadata: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    calx = metadata.get("calx") if isinstance(metadata, Mapping) else None
+    return calx if isinstance(calx, Mapping) else {}
+
+
+def is_staff(input_channel: str | None, metadata: Mapping[str, Any] | None) -> bool:
+    """Whether a message comes from staff, as its channel verified (never the client's word)."""
+    return input_channel in STAFF_CHANNELS and _calx(metadata).get("staff") is True
+
+
 def channel_respondent(input_channel: str | None, metadata: Mapping[str, Any] | None) -> str | None:
     """Who is typing, when a verified channel says so (residents on Slack or Teams)."""
-    if input_channel not in RESPONDENT_CHANNELS or not isinstance(metadata, Mapping):
+    if input_channel not in RESPONDENT_CHANNELS or not is_staff(input_channel, metadata):
         return None
-    calx = metadata.get("calx")
-    who = calx.get("respondent") if isinstance(calx, Mapping) else None
+    who = _calx(metadata).get("respondent")
     return who if who in wording.RESPONDENTS else None
 
 
@@ -393,10 +416,17 @@ def answer_consent(state: InterviewState, text: str, intent: str | None, confide
 
 
 def answer_respondent(state: InterviewState, text: str) -> Turn:
-    """The turn for the answer to "who is answering?"."""
+    """The turn for the answer to "who is answering?".
+
+    A clinician is taken only from staff (:func:`is_staff`); anyone else who says they are
+    one is told where the clinicians' Calx is and asked again, as patient or proxy.
+    """
     turn = Turn()
     who = respondent_of(text)
-    if who is None:
+    if who == CLINICIAN and not state.staff:
+        turn.messages.append(wording.text("clinician_elsewhere"))
+        turn.slots[REASKS] = state.reasks + 1
+    elif who is None:
         turn.slots[REASKS] = state.reasks + 1
     else:
         turn.slots[RESPONDENT] = who
@@ -435,7 +465,7 @@ def answer_summary(
 
 def red_flag_message(flag: workup.RedFlag, respondent: str | None) -> str:
     """How a red flag is told: plain advice for a patient or proxy, the clinical line otherwise."""
-    advice = flag.clinician if respondent == "clinician" else flag.advice
+    advice = flag.clinician if respondent == CLINICIAN else flag.advice
     return wording.text("red_flag", respondent, advice=advice)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot import datafile
 from bot.knowledge.conditions import Condition, compile_condition
 from bot.knowledge.dictionary import (
     DICTIONARY_FILE,
@@ -34,30 +35,8 @@ CALCINOSIS = "calcinosis"  # pseudo-group: every cause that is not a mimic
 MIMIC = "mimic"
 
 
-class _LineDict(dict[Any, Any]):
-    """A mapping that remembers the line it started on."""
-
-    line: int = 0
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings carry their 1-based line number."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    mapping = _LineDict(loader.construct_mapping(node, deep=True))
-    mapping.line = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
-)
-
-
-def _where(path: Path, node: Any) -> str:
-    return f"{path.name}:{getattr(node, 'line', '?')}"
+_LineLoader = datafile.LineLoader
+_where = datafile.where
 
 
 @dataclass(frozen=True)

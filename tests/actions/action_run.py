@@ -32,6 +32,13 @@ class ActionRun:
         return [m["text"] for m in self.dispatcher.messages]
 
 
+#: A REST message that carried the service token: the channel marked it as staff's.
+STAFF_REST: dict[str, Any] = {
+    "input_channel": "rest",
+    "metadata": {"calx": {"channel": "rest", "staff": True}},
+}
+
+
 def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
     """``{slot: value}`` of the ``SlotSet`` events."""
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}

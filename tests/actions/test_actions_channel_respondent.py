@@ -13,6 +13,7 @@ from actions.session import ActionStartOver, ActionWelcome
 from actions.submit import ActionSubmitInterview
 from bot import summary as summary_service
 from bot import workup
+from bot.channels import slack, teams
 from bot.interview import wording
 from bot.interview.records import Recorder
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.asyncio
 FIRST = workup.next_question({})
 #: What bot.channels sends with every Slack / Teams message (input channel, metadata).
 CHANNELS = {
-    "slack": ("slack", {"calx": {"channel": "slack", "respondent": "clinician"}}),
-    "teams": ("botframework", {"calx": {"channel": "teams", "respondent": "clinician"}}),
+    "slack": ("slack", {"calx": dict(slack.CHANNEL_METADATA)}),
+    "teams": ("botframework", {"calx": dict(teams.CHANNEL_METADATA)}),
 }
 
 
@@ -120,7 +121,11 @@ async def test_declining_is_answered_briefly(act: ActionRun, channel: str) -> No
     ("input_channel", "metadata"),
     [
         ("rest", {"calx": {"channel": "slack", "respondent": "clinician"}}),
+        ("rest", {"calx": {"channel": "slack", "respondent": "clinician", "staff": True}}),
         ("socketio", {"calx": {"channel": "widget", "respondent": "clinician"}}),
+        ("socketio", {"calx": {"respondent": "clinician", "staff": True}}),
+        ("slack", {"calx": {"channel": "slack", "respondent": "clinician"}}),
+        ("botframework", {"calx": {"channel": "teams", "respondent": "clinician"}}),
         ("slack", {}),
         ("slack", {"calx": {"respondent": "surgeon"}}),
         ("slack", {"calx": "clinician"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from action_run import ActionRun, slots_of
+from action_run import STAFF_REST, ActionRun, slots_of
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 
 from actions.corrections import ActionCorrect
@@ -203,6 +203,7 @@ async def submit(act: ActionRun, recorder: Recorder, respondent: str) -> list[di
         red_flags_told=["infected_lesion"],
         active_loop=None,
         **FINDINGS,
+        **(STAFF_REST if respondent == "clinician" else {}),
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from action_run import ActionRun, slots_of
+from action_run import STAFF_REST, ActionRun, slots_of
 from rasa_sdk.events import SlotSet
 
 from actions import base
@@ -68,6 +68,7 @@ async def test_respondent_then_the_engines_first_question(
         intent="identify_respondent",
         requested_slot="respondent",
         consent="yes",
+        **STAFF_REST,
     )
     assert slots["respondent"] == "clinician"
     assert slots["requested_slot"] == FIRST
@@ -351,8 +352,8 @@ async def test_progress_note_is_added_and_remembered(act: ActionRun) -> None:
     [
         (AskConsent, {}, "consent_question"),
         (AskConsent, {"reask_count": 1}, "consent_reask"),
-        (AskRespondent, {"consent": "yes"}, "respondent_question"),
-        (AskRespondent, {"consent": "yes", "reask_count": 1}, "respondent_reask"),
+        (AskRespondent, {"consent": "yes"}, "respondent_question_public"),
+        (AskRespondent, {"consent": "yes", "reask_count": 1}, "respondent_reask_public"),
         (AskSummaryConfirmed, {**STARTED, "awaiting_change": True}, "ask_change"),
         (
             AskSummaryConfirmed,

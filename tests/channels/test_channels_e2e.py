@@ -36,6 +36,8 @@ from calx_process import Calx  # noqa: E402
 pytestmark = pytest.mark.e2e
 
 TEAM = "T0HOSPITAL"
+#: The hospital's Entra tenant (the Teams users that are staff).
+TENANT = "72f988bf-0000-4000-8000-00000000cafe"
 BOT = "UCALXBOT"
 APP_ID = "11111111-2222-3333-4444-555555555555"
 ISSUER = "https://api.botframework.com"
@@ -102,6 +104,8 @@ def calx(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cha
         "CALX_TEAMS_OPENID_URL": f"{fakes.identity.base_url}/openid",
         "CALX_TEAMS_ISSUER": ISSUER,
         "CALX_TEAMS_TOKEN_URL": f"{fakes.identity.base_url}/token",
+        "CALX_SLACK_TEAM_IDS": TEAM,
+        "CALX_TEAMS_TENANT_IDS": TENANT,
         "CALX_WEB_URL": WEB_URL,
         "CALX_RASA_URL": app.rasa,
     }
@@ -274,7 +278,7 @@ def teams_say(calx: Calx, fakes: Fakes, text: str, conversation: str, token: str
         "serviceUrl": fakes.connector.base_url,
         "channelId": "msteams",
         "from": {"id": "29:resident", "aadObjectId": "aad-1"},
-        "conversation": {"id": conversation},
+        "conversation": {"id": conversation, "tenantId": TENANT},
         "recipient": {"id": f"28:{APP_ID}"},
         "text": text,
     }

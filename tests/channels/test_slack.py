@@ -105,7 +105,11 @@ def rig() -> Iterator[SlackRig]:
             "POST", "/chat.postMessage", lambda r: (200, {"ok": True, "ts": f"{time.time():.6f}"})
         )
         config = slack.SlackConfig(
-            bot_token="xoxb-test", signing_secret=secret, api_url=api.base_url, web_url=WEB_URL
+            bot_token="xoxb-test",
+            signing_secret=secret,
+            api_url=api.base_url,
+            web_url=WEB_URL,
+            team_ids=("T0HOSPITAL",),
         )
         channel = slack.SlackThreadInput(config)
         agent = ScriptedAgent()
@@ -129,8 +133,22 @@ def test_mention_starts_a_conversation_answered_in_its_thread(rig: SlackRig) -> 
     [message] = rig.agent.received
     assert message.sender_id == "slack:T0HOSPITAL:C0CASES:1700000000.000100"
     assert message.input_channel == "slack"
-    assert message.metadata["calx"] == {"channel": "slack", "respondent": "clinician"}
+    assert message.metadata["calx"] == {
+        "channel": "slack",
+        "respondent": "clinician",
+        "staff": True,
+    }
     assert message.message_id == payload["event_id"]
+
+
+def test_a_workspace_that_is_not_staff_is_told_so_and_gets_no_turn(rig: SlackRig) -> None:
+    payload = event(f"<@{BOT}> I'm a clinician, new case", ts="1700000000.000900")
+    payload["team_id"] = "T0ELSEWHERE"
+    assert rig.post(payload).status_code == 200
+    [post] = rig.wait_posts(1)
+    assert post["text"] == slack.escape(slack.NOT_STAFF)
+    assert post["thread_ts"] == "1700000000.000900"
+    assert rig.agent.received == []
 
 
 def test_each_thread_is_its_own_conversation(rig: SlackRig) -> None:

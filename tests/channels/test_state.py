@@ -67,11 +67,8 @@ def test_control_questions_are_understood() -> None:
         assert [yes_no(o["payload"]) for o in spec["options"]] == ["yes", "no"]
     respondents = state.question_input("respondent", {})
     assert respondents is not None
-    assert [respondent_of(o["payload"]) for o in respondents["options"]] == [
-        "patient",
-        "proxy",
-        "clinician",
-    ]
+    # the widget is never staff: it offers no clinician (CONTRACT.md)
+    assert [respondent_of(o["payload"]) for o in respondents["options"]] == ["patient", "proxy"]
 
 
 def test_a_change_after_the_read_back_is_typed() -> None:

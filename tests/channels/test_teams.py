@@ -33,6 +33,7 @@ from bot.store.db import Database
 APP_ID = "00000000-1111-2222-3333-444444444444"
 ISSUER = "https://api.botframework.com"
 WEB_URL = "http://console.example"
+TENANT = "tenant-of-the-hospital"
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -79,7 +80,8 @@ class TeamsRig:
             "serviceUrl": self.connector.base_url,
             "channelId": "msteams",
             "from": {"id": "29:resident", "name": "Resident", "aadObjectId": "aad-resident"},
-            "conversation": {"id": conversation},
+            "conversation": {"id": conversation, "tenantId": TENANT},
+            "channelData": {"tenant": {"id": TENANT}},
             "recipient": {"id": f"28:{APP_ID}", "name": "Calx"},
             "text": text,
             **extra,
@@ -131,6 +133,7 @@ def rig(key: rsa.RSAPrivateKey) -> Iterator[TeamsRig]:
             issuers=(ISSUER,),
             token_url=f"{identity.base_url}/token",
             web_url=WEB_URL,
+            tenant_ids=(TENANT,),
         )
         agent = ScriptedAgent()
         with serve_channels([teams.TeamsInput(config)], agent) as url:
@@ -154,16 +157,38 @@ def test_message_is_answered_in_its_conversation(rig: TeamsRig) -> None:
     assert body["textFormat"] == "markdown"
     assert body["replyToId"] == activity["id"]
     assert body["recipient"]["id"] == "29:resident"
-    assert body["conversation"] == {"id": "a:1dmchat"}
+    assert body["conversation"]["id"] == "a:1dmchat"
     [message] = rig.agent.received
     assert message.sender_id == "teams:a:1dmchat"
     assert message.input_channel == "botframework"
-    assert message.metadata["calx"] == {"channel": "teams", "respondent": "clinician"}
+    assert message.metadata["calx"] == {
+        "channel": "teams",
+        "respondent": "clinician",
+        "staff": True,
+    }
     token_request = rig.identity.find("POST", "/token")[0]
     form = parse_qs(token_request.body.decode())
     assert form["grant_type"] == ["client_credentials"]
     assert form["client_id"] == [APP_ID]
     assert form["scope"] == ["https://api.botframework.com/.default"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [{"conversation": {"id": "a:1dmchat", "tenantId": "another-tenant"}, "channelData": {}}, {}],
+)
+def test_a_tenant_that_is_not_staff_is_told_so_and_gets_no_turn(
+    rig: TeamsRig, where: dict[str, Any]
+) -> None:
+    activity = rig.activity("<at>Calx</at> I'm a doctor")
+    activity.update(where)
+    if not where:  # no tenant at all
+        activity["conversation"] = {"id": "a:1dmchat"}
+        del activity["channelData"]
+    assert rig.post(activity).status_code == 200
+    [reply] = rig.wait_replies(1)
+    assert reply.json()["text"] == teams.NOT_STAFF
+    assert rig.agent.received == []
 
 
 def test_channel_threads_are_separate_conversations(rig: TeamsRig) -> None:

@@ -147,10 +147,12 @@ class Calx:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_token}"}
 
-    def say(self, sender: str, text: str) -> list[str]:
+    def say(self, sender: str, text: str, *, staff: bool = False) -> list[str]:
+        """One REST turn; ``staff`` sends the service token (a clinician respondent needs it)."""
         response = httpx.post(
             f"{self.rasa}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
+            headers=self.auth() if staff else {},
             timeout=60,
         )
         response.raise_for_status()

@@ -12,6 +12,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "channels"))
 from harness import FakeService, fake_service, wait_for
 
+#: The Slack workspace of the e2e tests (staff by configuration: ``CALX_SLACK_TEAM_IDS``).
+TEAM = "T0WARD"
+
 __all__ = ["SlackApi", "slack_stand_in", "wait_for"]
 
 
@@ -28,6 +31,7 @@ class SlackApi:
             "CALX_SLACK_BOT_TOKEN": "xoxb-e2e",
             "CALX_SLACK_SIGNING_SECRET": self.signing_secret,
             "CALX_SLACK_API_URL": self.api.base_url,
+            "CALX_SLACK_TEAM_IDS": TEAM,
         }
 
 

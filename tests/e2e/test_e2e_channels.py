@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from calx_process import Calx
-from slack_fake import SlackApi, wait_for
+from slack_fake import TEAM, SlackApi, wait_for
 
 from bot import workup
 from bot.channels import slack
@@ -20,7 +20,6 @@ from bot.interview import wording
 
 pytestmark = pytest.mark.e2e
 
-TEAM = "T0WARD"
 BOT = "UCALX"
 CHANNEL = "C0RESIDENTS"
 #: Longest wait for one Slack message to be handled (answered in the background).

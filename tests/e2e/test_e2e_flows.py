@@ -16,14 +16,16 @@ from bot.knowledge import get_dictionary
 pytestmark = pytest.mark.e2e
 
 
-def start(calx: Calx, respondent: str = "I'm the patient") -> tuple[str, str]:
+def start(
+    calx: Calx, respondent: str = "I'm the patient", *, staff: bool = False
+) -> tuple[str, str]:
     """A new conversation past consent and respondent; returns (sender, first question)."""
     sender = f"flow-{uuid.uuid4().hex[:10]}"
-    calx.say(sender, "hello")
+    calx.say(sender, "hello", staff=staff)
     assert calx.requested(sender) == "consent"
-    calx.say(sender, "yes, I agree")
+    calx.say(sender, "yes, I agree", staff=staff)
     assert calx.requested(sender) == "respondent"
-    calx.say(sender, respondent)
+    calx.say(sender, respondent, staff=staff)
     slot = calx.requested(sender)
     assert slot in get_dictionary().findings
     return sender, slot
@@ -86,12 +88,13 @@ def test_a_red_flag_mid_interview_is_told_at_once_stored_and_the_interview_goes_
 
 
 def test_a_clinician_gives_several_findings_at_once(calx: Calx) -> None:
-    sender, slot = start(calx, "I'm a resident, asking about a patient of mine")
+    sender, slot = start(calx, "I'm a resident, asking about a patient of mine", staff=True)
     assert slot == workup.next_question({})
     calx.say(
         sender,
         "62F with lcSSc, hard nodules over the fingertips and elbows, Raynaud's, "
         "sclerodactyly, on HD for 3 years, denies dysphagia",
+        staff=True,
     )
     state = slots(calx, sender)
     filled = {c: state[c] for c in get_dictionary().findings if state.get(c) is not None}
@@ -99,8 +102,22 @@ def test_a_clinician_gives_several_findings_at_once(calx: Calx) -> None:
     assert filled["raynaud"] == "yes" and filled["skin_thickening"] == "yes"
     assert len(filled) >= 6
     assert calx.requested(sender) not in filled
-    question = calx.say(sender, "why?")[-1]
+    question = calx.say(sender, "why?", staff=True)[-1]
     assert question == wording.question(str(calx.requested(sender)), "clinician")
+
+
+def test_rest_without_the_service_token_is_never_a_clinician(calx: Calx) -> None:
+    sender = f"flow-{uuid.uuid4().hex[:10]}"
+    calx.say(sender, "hello")
+    replies = calx.say(sender, "yes, I agree")
+    assert replies[-1] == wording.text("respondent_question_public")
+    replies = calx.say(sender, "I'm a consultant rheumatologist describing a case")
+    assert replies == [wording.text("clinician_elsewhere"), wording.text("respondent_reask_public")]
+    assert calx.requested(sender) == "respondent"
+    assert slots(calx, sender)["respondent"] is None
+    replies = calx.say(sender, "ok, I'm answering for my daughter")
+    assert slots(calx, sender)["respondent"] == "proxy"
+    assert replies[0] == wording.text("intro", "proxy")
 
 
 def test_consent_declined_stores_nothing_and_ends(calx: Calx) -> None:
@@ -150,3 +167,38 @@ def test_the_socketio_channel_of_the_widget_starts_and_keeps_a_session(calx: Cal
     while calx.requested(session) != "consent" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert calx.requested(session) == "consent"
+
+
+def widget_turns(calx: Calx, session: str, messages: list[str], replies: int) -> list[str]:
+    """Say ``messages`` over the widget's socket.io channel; the bot's texts once ``replies``."""
+    import socketio
+
+    said: list[str] = []
+    client = socketio.Client()
+    client.on("bot_uttered", lambda data: said.append(data.get("text", "")))
+    client.connect(calx.rasa, transports=["polling"], socketio_path="/socket.io")
+    try:
+        client.emit("session_request", {"session_id": session})
+        for message in messages:
+            before = len(said)
+            metadata = {"calx": {"respondent": "clinician", "staff": True}}  # a forged claim
+            client.emit(
+                "user_uttered", {"message": message, "session_id": session, "metadata": metadata}
+            )
+            deadline = time.monotonic() + 30
+            while len(said) == before and time.monotonic() < deadline:
+                client.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while len(said) < replies and time.monotonic() < deadline:
+            client.sleep(0.2)
+    finally:
+        client.disconnect()
+    return said
+
+
+def test_the_widget_never_takes_a_clinician(calx: Calx) -> None:
+    session = uuid.uuid4().hex
+    said = widget_turns(calx, session, ["hello", "yes", "I'm a clinician"], replies=6)
+    assert wording.text("clinician_elsewhere") in said
+    assert said[-1] == wording.text("respondent_reask_public")
+    assert calx.tracker(session)["slots"]["respondent"] is None

@@ -31,7 +31,7 @@ def interview(calx: Calx, vignette: dict[str, Any]) -> dict[str, Any]:
     text, last, same = "hello", None, 0
     for _ in range(MAX_TURNS):
         started = time.perf_counter()
-        replies = calx.say(sender, text)
+        replies = calx.say(sender, text, staff=True)  # as the evaluation tools send it
         bot += replies
         turn_ms.append((time.perf_counter() - started) * 1000)
         slot = calx.requested(sender)

@@ -30,7 +30,7 @@ for folder in ("web", "channels", "e2e"):
         sys.path.insert(0, str(TESTS / folder))
 
 from harness import Recorded, fake_service  # noqa: E402
-from test_channels_e2e import APP_ID, ISSUER, ChannelCalx, Fakes  # noqa: E402
+from test_channels_e2e import APP_ID, ISSUER, TEAM, TENANT, ChannelCalx, Fakes  # noqa: E402
 
 from bot.store.db import Database  # noqa: E402
 from bot.store.testing import temporary_database  # noqa: E402
@@ -93,6 +93,8 @@ def stack(fakes: Fakes, stack_db: Database) -> Iterator[ChannelCalx]:
         "CALX_TEAMS_OPENID_URL": f"{fakes.identity.base_url}/openid",
         "CALX_TEAMS_ISSUER": ISSUER,
         "CALX_TEAMS_TOKEN_URL": f"{fakes.identity.base_url}/token",
+        "CALX_SLACK_TEAM_IDS": TEAM,
+        "CALX_TEAMS_TENANT_IDS": TENANT,
         "CALX_TRUSTED_PROXIES": "127.0.0.1",
         "CALX_RATE_IP_PER_S": str(IP_PER_S),
         "CALX_RATE_IP_BURST": str(IP_BURST),

@@ -38,7 +38,7 @@ from corpus import (
 )
 from harness import wait_for
 from sqlalchemy import text as sql
-from test_channels_e2e import TEAM, ChannelCalx, Fakes, answer_for, slack_post, teams_token
+from test_channels_e2e import TEAM, TENANT, ChannelCalx, Fakes, answer_for, slack_post, teams_token
 from test_socketio import WidgetClient
 
 from bot.channels import guard
@@ -400,7 +400,7 @@ class TeamsConversation:
             "serviceUrl": self.fakes.connector.base_url,
             "channelId": "msteams",
             "from": {"id": "29:resident", "aadObjectId": "aad-1"},
-            "conversation": {"id": self.conversation},
+            "conversation": {"id": self.conversation, "tenantId": TENANT},
             "recipient": {"id": "28:bot"},
             "text": text,
         }

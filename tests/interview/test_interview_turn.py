@@ -304,9 +304,18 @@ def test_consent_unclear_is_asked_again() -> None:
 @pytest.mark.parametrize("who", ["patient", "proxy", "clinician"])
 def test_respondent_gets_their_intro(who: str) -> None:
     text = {"patient": "I'm the patient", "proxy": "for my son", "clinician": "I'm a resident"}[who]
-    result = turn.answer_respondent(InterviewState(consent="yes"), text)
+    result = turn.answer_respondent(InterviewState(consent="yes", staff=True), text)
     assert result.slots[turn.RESPONDENT] == who
     assert result.messages == [wording.text("intro", who)]
+
+
+def test_a_clinician_is_taken_only_from_staff() -> None:
+    result = turn.answer_respondent(InterviewState(consent="yes"), "I'm a resident")
+    assert turn.RESPONDENT not in result.slots
+    assert result.slots[turn.REASKS] == 1
+    assert result.messages == [wording.text("clinician_elsewhere")]
+    assert not InterviewState(respondent="clinician").clinician
+    assert InterviewState(respondent="clinician", staff=True).clinician
 
 
 def test_readback_yes_confirms() -> None:
