@@ -28,8 +28,8 @@ lock:  ## re-resolve requirements/*.in against the shared constraints into requi
 	$(PY) -m pip freeze --exclude-editable > requirements/lock.txt
 
 lint: setup  ## ruff + mypy on bot/ and actions/
-	$(PY) -m ruff check bot actions tests scripts bench
-	$(PY) -m ruff format --check bot actions bench
+	$(PY) -m ruff check bot actions tests scripts bench evals
+	$(PY) -m ruff format --check bot actions bench evals
 	$(PY) -m mypy bot actions
 
 unit: setup  ## the fast tests: everything but the e2e and browser tests
@@ -45,6 +45,15 @@ browser-deps:  ## Chromium, pdftotext, npm ci + vendored axe-core for the browse
 
 bench: setup  ## benchmarks, printed as tables
 	$(PY) -m bench
+
+# -- measured on blind batches (tests/data/README.md; first scores in tests/data/scores.yaml) ----
+.PHONY: eval-nlu eval-emergencies
+
+eval-nlu: setup  ## answers of the blind NLU batches coded right, per kind: the untouched batch and all
+	$(PY) -m evals.nlu
+
+eval-emergencies: setup  ## the emergency screen on the blind corpora: caught, false alarms, first score beside now
+	$(PY) -m evals.emergencies
 
 # -- the dialogue (Rasa) ---------------------------------------------------------------
 .PHONY: domain train validate-data test-stories e2e

@@ -61,6 +61,14 @@ def message_intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+def emergency_kind(tracker: Tracker) -> str | None:
+    """The emergency the NLU found in the latest message (its ``emergency`` entity), if any."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "emergency" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
 def message_metadata(tracker: Tracker) -> dict[str, Any]:
     """The metadata the channel sent with the latest user message (``{}`` if none)."""
     for event in reversed(tracker.events):

@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import base
-from bot.interview import readback, turn, wording
+from actions import emergency as emergency_action
+from bot.interview import emergency, readback, replies, turn, wording
 from bot.interview.turn import InterviewState, Turn
 from bot.knowledge import get_dictionary
 
@@ -41,6 +42,10 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
         """The turn for the latest message, or ``None`` if it interrupts the interview."""
         text = base.message_text(tracker)
         intent, confidence = base.message_intent(tracker)
+        if intent == turn.EMERGENCY_INTENT:
+            return None  # the emergency rule answers it, whatever was asked
+        if state.emergency:
+            return _after_emergency(state, text, intent, confidence)
         if requested == turn.CONSENT:
             answer = turn.answer_consent(state, text, intent, confidence)
             return None if _interrupts(answer, turn.CONSENT, intent) else answer
@@ -84,6 +89,31 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
         base.save_turn(tracker, after, turn_)
 
 
+def _after_emergency(
+    state: InterviewState, text: str, intent: str | None, confidence: float
+) -> Turn | None:
+    """After an emergency warning: the advice again, until the person says they can go on.
+
+    "What should I do?", "is it serious?", "should I go now?" get the advice again in plain
+    words (never "I can't help with that here"); nothing said meanwhile is an answer.
+    "Start over" is still heard.
+    """
+    if intent == "start_over" and confidence >= turn.INTERRUPTION_CONFIDENCE:
+        return None
+    if replies.resumes(text):
+        messages = [wording.text("welcome_back", state.respondent)]
+        if state.consent is None:  # warned before the welcome: say it now
+            messages = [wording.text("greeting"), wording.text("privacy")]
+        back = Turn(messages=messages)
+        back.slots[turn.EMERGENCY] = None
+        back.slots[turn.REASKS] = state.reasks
+        return back
+    kind = state.emergency or "other"
+    waiting = Turn(messages=[emergency.again(kind, clinician=state.clinician)])
+    waiting.slots[turn.EMERGENCY] = kind
+    return waiting
+
+
 def _back_from_pause(tracker: Tracker, text: str, intent: str | None) -> bool:
     """A short "ok" / "yes" right after a pause means "I'm back", not an answer."""
     return (
@@ -112,9 +142,13 @@ def _story_interrupted(text: str, intent: str | None, confidence: float) -> bool
     )
 
 
+#: Actions after which the form asks nothing: the person is away, or getting help.
+QUIET_AFTER = frozenset({"action_pause", emergency_action.ACTION})
+
+
 def just_paused(tracker: Tracker) -> bool:
-    """Whether the form runs right after the person paused (then it asks nothing)."""
-    return base.previous_action(tracker.events) == "action_pause"
+    """Whether the form runs right after a pause or an emergency (then it asks nothing)."""
+    return base.previous_action(tracker.events) in QUIET_AFTER
 
 
 class AskSlot(Action, ABC):
@@ -136,10 +170,11 @@ class AskSlot(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Ask the question (nothing right after a pause: the person is away)."""
-        if just_paused(tracker):
+        """Ask the question (nothing after a pause, nor while an emergency is on)."""
+        state = base.state_of(tracker)
+        if just_paused(tracker) or state.emergency:
             return []
-        text, events = self.wording(base.state_of(tracker))
+        text, events = self.wording(state)
         dispatcher.utter_message(text=text)
         return events
 

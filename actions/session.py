@@ -10,8 +10,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import base
 from actions.red_flags import absorb_mentions
-from bot.interview import wording
-from bot.interview.turn import CONSENT, CONTROL_SLOTS
+from bot.interview import emergency, replies, wording
+from bot.interview.turn import CONSENT, CONTROL_SLOTS, EMERGENCY
 from bot.knowledge import get_dictionary
 
 
@@ -101,9 +101,20 @@ class ActionAfterInterview(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Explain that the interview is finished (or that nothing was stored)."""
+        """Explain that the interview is finished (or that nothing was stored).
+
+        After an emergency warning, the advice again instead.
+        """
+        state = base.state_of(tracker)
+        events: list[EventType] = [UserUtteranceReverted()]
+        if state.emergency:
+            if not replies.resumes(base.message_text(tracker)):
+                advice = emergency.again(state.emergency, clinician=state.clinician)
+                dispatcher.utter_message(text=advice)
+                return events
+            events.append(SlotSet(EMERGENCY, None))
         declined = tracker.get_slot(CONSENT) != "yes"
         entry = "declined" if declined else "complete"
         dispatcher.utter_message(text=wording.text(f"after_interview_{entry}"))
         # as Rasa's default fallback: forget the message so the policies listen again
-        return [UserUtteranceReverted()]
+        return events

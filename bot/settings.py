@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     #: Microsoft Entra tenants whose Teams users are staff (comma-separated tenant ids).
     teams_tenant_ids: str = ""
     widget_server_url: str = ""  # Rasa's URL as the browser sees it (default: rasa_url)
+    #: Where the patients are (BCP 47, e.g. en-GB, en-US, en-AU): the emergency number and
+    #: words of the emergency advice (bot/interview/emergency.yaml); unknown: the generic ones.
+    locale: str = "en-GB"
+    #: Overrides the locale's emergency number (e.g. "112"); empty: the locale's own.
+    emergency_number: str = ""
     # Cluster mode (`make run-cluster`, bot/cluster, docs/deploy.md).
     replicas: int = 2  # Rasa servers behind the load balancer
     # Rasa's lock store; rate limits (bot.ratelimit) are kept there too in cluster mode or

@@ -82,7 +82,12 @@ def _summary(session: Session, conversation: Conversation) -> dict[str, Any]:
     current = {flag["code"] for flag in red_flags}
     for code, row in told.items():
         if code not in current:  # told earlier, no longer true from the answers now stored
-            red_flags.append({"code": code, "advice": row.advice, "told_at": _iso(row.told_at)})
+            entry = {"code": code, "advice": row.advice, "told_at": _iso(row.told_at)}
+            if row.kind:  # an emergency (CONTRACT.md): its kind
+                entry["kind"] = row.kind
+            red_flags.append(entry)
+    # an emergency comes first, as the clinician must see it first
+    red_flags.sort(key=lambda flag: flag["code"] != crud.EMERGENCY)
 
     return {
         "conversation_id": cid,

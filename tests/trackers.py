@@ -36,6 +36,7 @@ def build_tracker(
     active_loop: str | None = FORM,
     input_channel: str | None = "rest",
     metadata: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
     **slots: Any,
 ) -> Tracker:
     """A tracker whose latest event is the user's message (then the actions in ``after``).
@@ -49,7 +50,7 @@ def build_tracker(
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
-        "entities": [],
+        "entities": list(entities or []),
     }
     events: list[dict[str, Any]] = []
     for name in before:

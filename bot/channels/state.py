@@ -21,8 +21,8 @@ from functools import cache
 from typing import Any
 
 from bot import workup
-from bot.interview import wording
-from bot.interview.turn import AWAITING_CHANGE, CONSENT, RESPONDENT, SUMMARY_CONFIRMED
+from bot.interview import emergency, wording
+from bot.interview.turn import AWAITING_CHANGE, CONSENT, EMERGENCY, RESPONDENT, SUMMARY_CONFIRMED
 from bot.knowledge import UNKNOWN, get_dictionary
 
 REQUESTED_SLOT = "requested_slot"
@@ -116,6 +116,10 @@ def widget_state(slots: Mapping[str, Any], active_loop: str | None) -> dict[str,
         {"code": flag.code, "advice": flag.clinician if clinician else flag.advice}
         for flag in (workup.check_red_flags(findings) if findings else [])
     ]
+    kind = slots.get(EMERGENCY)
+    if kind:  # an emergency told and not yet over: first, with its advice
+        advice = emergency.advice(str(kind), clinician=clinician)
+        flags.insert(0, {"code": "emergency", "kind": kind, "advice": advice})
     return {
         "asking": asking,
         "input": question_input(asking, slots),

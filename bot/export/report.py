@@ -251,11 +251,19 @@ def _finding_groups(summary: Mapping[str, Any]) -> tuple[FindingGroup, ...]:
     )
 
 
+def _red_flag_title(flag: Mapping[str, Any]) -> str:
+    if flag.get("kind"):  # an emergency told (CONTRACT.md "Emergencies")
+        from bot.interview.emergency import label
+
+        return f"EMERGENCY told: {label(str(flag['kind']))}"
+    return RED_FLAG_TITLES.get(flag["code"], _label(flag["code"]).capitalize())
+
+
 def _red_flags(summary: Mapping[str, Any]) -> tuple[RedFlagRow, ...]:
     return tuple(
         RedFlagRow(
             code=flag["code"],
-            title=RED_FLAG_TITLES.get(flag["code"], _label(flag["code"]).capitalize()),
+            title=_red_flag_title(flag),
             clinician=flag.get("clinician"),
             advice=flag.get("advice_given") or flag.get("advice") or "",
             told_at=flag.get("told_at"),

@@ -40,6 +40,7 @@ INTENTS = (
     "pause",
     "resume",
     "start_over",
+    "emergency",
 )
 #: Custom actions besides the form's validation and ``action_ask_*``.
 ACTIONS = (
@@ -54,6 +55,7 @@ ACTIONS = (
     "action_correct",
     "action_submit_interview",
     "action_after_interview",
+    "action_emergency",
 )
 HEADER = (
     "# GENERATED from bot/knowledge/ by `python -m bot.interview.domain` (make domain).\n"

@@ -2,7 +2,7 @@
 
 Answers are stored after every turn with the person's own words, so the clinician
 console sees an interview in progress (its summary is computed from what is stored).
-Nothing is stored before the person consents.
+Nothing is stored before the person consents, but that an emergency was told (no words).
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ class Recorder:
                 crud.record_answers(session, conversation_id, answers, respondent=respondent)
             for flag in red_flags:
                 crud.record_red_flag(session, conversation_id, flag.code, flag.advice)
+
+    def emergency(
+        self, conversation_id: str, kind: str, advice: str, *, channel: str | None = None
+    ) -> None:
+        """Store that the person was told to get emergency help (no words of theirs)."""
+        with self.database.session() as session:
+            crud.record_emergency(session, conversation_id, kind, advice, channel=channel)
 
     def complete(self, conversation_id: str) -> dict[str, Any]:
         """Run the engine on what is stored, mark the interview complete, return the summary."""

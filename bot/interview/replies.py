@@ -121,3 +121,19 @@ def refers_back(text: str) -> bool:
     "Actually no" alone answers the question just asked; "I meant no" does not.
     """
     return bool(_REFERS_BACK.search(text))
+
+
+# How people say they are ready to go on after a pause or a warning (general usage).
+_RESUME = re.compile(
+    r"\b(carry on|carrying on|continue|continuing|go on|let'?s go on|keep going|resume|"
+    r"back now|i'?m back|we'?re back|ready( now| to (carry on|continue|go on))?|"
+    r"(i'?m|i am|she'?s|he'?s|they'?re|we'?re|all|it'?s|(s?he|they|it|we) (is|are)) "
+    r"(ok|okay|fine|alright|all right|good|safe|better)( now)?|"
+    r"false alarm|it'?s passed|it passed|it'?s gone|gone now|settled now)\b",
+    re.IGNORECASE,
+)
+
+
+def resumes(text: str) -> bool:
+    """Whether ``text`` says the person can go on ("carry on", "I'm ok now", "false alarm")."""
+    return bool(_RESUME.search(text))

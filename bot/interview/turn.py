@@ -37,6 +37,10 @@ AWAITING_CHANGE = "awaiting_change"
 PROGRESS_NOTED = "progress_noted"
 #: Set when the interview ended (confirmed, or consent declined); rules read it.
 INTERVIEW_OVER = "interview_over"
+#: The kind of the emergency the person was told about, while the interview waits for them.
+EMERGENCY = "emergency"
+#: The intent the NLU gives a message the emergency screen found (bot.nlp.emergency).
+EMERGENCY_INTENT = "emergency"
 #: Slots the interview may request besides findings (the contract's list).
 CONTROL_REQUESTS = (CONSENT, RESPONDENT, SUMMARY_CONFIRMED)
 #: Every dialogue slot that is not a finding, with its value at the start.
@@ -50,6 +54,7 @@ CONTROL_SLOTS: dict[str, Any] = {
     AWAITING_CHANGE: False,
     PROGRESS_NOTED: 0,
     INTERVIEW_OVER: None,
+    EMERGENCY: None,
 }
 #: The intent of a message that corrects an earlier answer (data/nlu/corrections.yml).
 CORRECT_INTENT = "correct"
@@ -109,6 +114,8 @@ class InterviewState:
     last_answered: str | None = None
     awaiting_change: bool = False
     progress_noted: int = 0
+    #: The kind of emergency told, while the interview waits ("carry on" resumes it).
+    emergency: str | None = None
     #: Whether the latest message came from staff (a verified channel): only then may the
     #: respondent be a clinician and see a differential.
     staff: bool = False
@@ -133,6 +140,7 @@ class InterviewState:
             last_answered=slots.get(LAST_ANSWERED),
             awaiting_change=bool(slots.get(AWAITING_CHANGE)),
             progress_noted=int(slots.get(PROGRESS_NOTED) or 0),
+            emergency=slots.get(EMERGENCY),
         )
 
 
@@ -217,6 +225,7 @@ class Turn:
             last_answered=slots.get(LAST_ANSWERED, state.last_answered),
             awaiting_change=bool(slots.get(AWAITING_CHANGE, state.awaiting_change)),
             progress_noted=int(slots.get(PROGRESS_NOTED, state.progress_noted)),
+            emergency=slots.get(EMERGENCY, state.emergency),
         )
 
 

@@ -15,6 +15,7 @@ from bot.nlp.pipeline import (
     compile_pattern,
     get_nlp,
     load_lexicon,
+    parse,
 )
 
 Status = Literal["affirmed", "hedged", "negated", "uncertain", "hypothetical", "family"]
@@ -426,9 +427,8 @@ def _entry_spells_negation(entry: Entry) -> bool:
 
 def analyse(message: str) -> list[Mention]:
     """Entities of ``message`` with their status (negated, uncertain, ...), in text order."""
-    nlp = get_nlp()
     entries = load_lexicon().entries
-    doc = nlp(message)
+    doc = parse(message)
     sentences = {s.start: i for i, s in enumerate(doc.sents)}
     lesion_sents = {sentences[e.sent.start] for e in doc.ents if e.label_ == "LESION"}
     family_scopes = _family_history_scopes(doc)

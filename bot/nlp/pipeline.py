@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 LEXICON_FILE = RULES_DIR / "lexicon.yaml"
 CONTEXT_FILE = RULES_DIR / "context.yaml"
+#: The emergency screen's phrasings (bot.nlp.emergency): their words join the speller's.
+EMERGENCIES_FILE = RULES_DIR / "emergencies.yaml"
 NLP_DIR = VAR_DIR / "nlp"
 CONTEXT_JSON = "context_rules.json"
 #: Category suffix of ConText rules whose scope ends at a clause break (a comma, a dash).
@@ -200,7 +202,7 @@ def _versions() -> dict[str, str]:
 def pipeline_hash() -> str:
     """Content hash of everything that decides what the pipeline does (16 hex digits)."""
     digest = hashlib.sha256()
-    for path in (LEXICON_FILE, CONTEXT_FILE, Path(__file__)):
+    for path in iter_rule_files():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     digest.update(json.dumps(_versions(), sort_keys=True).encode())
@@ -336,53 +338,79 @@ def pattern_words(patterns: Iterable[str | list[Any]], tokenize: Any) -> set[str
 # ----------------------------------------------------------------------------- spelling
 
 
-def _osa_distance(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` if larger."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
 class SpellCorrector:
-    """Corrects unknown words to the nearest pattern word ("dialisis" -> "dialysis")."""
+    """Corrects unknown words to the nearest pattern word ("dialisis" -> "dialysis").
+
+    symspellpy's symmetric-delete lookup over the rules' own vocabulary (the words their
+    patterns spell out): a word the lemma table knows is never changed; an unknown one takes
+    the closest vocabulary word within 1 edit (5-7 letters) or 2 (longer), and only if every
+    candidate that close means the same; a dropped final g ("swellin") is put back. A word
+    spelt as it sounds ("throte", "tung", "tite") that no edit reaches takes the vocabulary
+    word of the same Metaphone code (jellyfish), when only one meaning has that sound.
+    """
 
     def __init__(self, vocabulary: Iterable[str], known: Any, norm: Any = str) -> None:
+        from symspellpy import SymSpell
+
         self.vocabulary = frozenset(vocabulary)
         self._known = known
         self._norm = norm
-        self._by_first: dict[str, list[str]] = {}
+        self._index = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        self._sounds: dict[str, list[str]] = {}
         for word in sorted(self.vocabulary):
-            self._by_first.setdefault(word[0], []).append(word)
+            self._index.create_dictionary_entry(word, 1)
+            self._sounds.setdefault(_sound(word), []).append(word)
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
+    @staticmethod
+    def limit(word: str) -> int:
+        """Edits allowed for a word of this length."""
+        return 1 if len(word) < 8 else 2
+
     def _correct(self, word: str) -> str:
-        if len(word) < 5 or not word.isalpha() or word in self.vocabulary or self._known(word):
+        from symspellpy import Verbosity
+
+        if len(word) < 4 or not word.isalpha() or word in self.vocabulary or self._known(word):
             return word
-        limit = 1 if len(word) < 8 else 2
-        best: list[str] = []
-        best_distance = limit + 1
-        candidates = self._by_first.get(word[0], [])
-        for cand in candidates:
-            distance = _osa_distance(word, cand, limit)
-            if distance < best_distance:
-                best, best_distance = [cand], distance
-            elif distance == best_distance and distance <= limit:
-                best.append(cand)
-        if best_distance > limit or len({self._norm(b) for b in best}) != 1:
+        if len(word) < 5:
+            return self._by_sound(word)
+        if word.endswith("in") and word + "g" in self.vocabulary:
+            return word + "g"  # a dropped g ("swellin", "convulsin"): how people type speech
+        found = self._index.lookup(word, Verbosity.ALL, max_edit_distance=self.limit(word))
+        # same first letter: people rarely mistype it, and it keeps "nees" from "knees"
+        same_start = [s for s in found if s.term[0] == word[0]]
+        if not same_start:
+            return self._by_sound(word)
+        closest = min(s.distance for s in same_start)
+        candidates = [s.term for s in same_start if s.distance == closest]
+        if len({self._norm(c) for c in candidates}) != 1:
             return word  # nothing close, or close to words that mean different things
-        return best[0]
+        return str(candidates[0])
+
+    def _by_sound(self, word: str) -> str:
+        """The one vocabulary word that sounds like ``word`` (same start, similar length)."""
+        from editdistpy import damerau_osa
+
+        sounds = [
+            (damerau_osa.distance(word, c, 3), c)
+            for c in self._sounds.get(_sound(word), [])
+            if c[0] == word[0] and abs(len(c) - len(word)) <= 2
+        ]
+        sounds = [(d, c) for d, c in sounds if d >= 0]  # -1: further than 3 edits
+        if not sounds:
+            return word
+        closest = min(d for d, _ in sounds)
+        candidates = [c for d, c in sounds if d == closest]
+        if len({self._norm(c) for c in candidates}) != 1:
+            return word
+        return candidates[0]
+
+
+def _sound(word: str) -> str:
+    """A word's Metaphone code (how it sounds in English)."""
+    import jellyfish
+
+    return str(jellyfish.metaphone(word))
 
 
 # ----------------------------------------------------------------------------- components
@@ -565,7 +593,10 @@ def build_nlp() -> Any:
     def tokenize(text: str) -> list[str]:
         return [t.text for t in nlp.make_doc(text)]
 
+    from bot.nlp.emergency import load_rules
+
     all_patterns = [p for e in lexicon.entries.values() for p in e.patterns]
+    all_patterns += load_rules().all_patterns()
     vocabulary = sorted(pattern_words(all_patterns, tokenize))
     nlp.add_pipe(
         "calx_normalizer",
@@ -646,4 +677,14 @@ def get_nlp() -> Any:
 
 def iter_rule_files() -> Iterator[Path]:
     """The files whose content the pipeline hash covers (for Make dependencies)."""
-    yield from (LEXICON_FILE, CONTEXT_FILE, Path(__file__))
+    yield from (LEXICON_FILE, CONTEXT_FILE, EMERGENCIES_FILE, Path(__file__))
+
+
+@lru_cache(maxsize=64)
+def parse(text: str) -> Any:
+    """The analysed ``Doc`` of ``text`` (the last few kept: one analysis per message).
+
+    Every reader of a message (entities, the emergency screen, the coders) takes this Doc;
+    none changes it.
+    """
+    return get_nlp()(text)

@@ -28,11 +28,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.exceptions import RasaException
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.analysis import Mention, analyse
+from bot.nlp.emergency import Emergency, screen
 from bot.nlp.pipeline import pipeline_hash
 from bot.nlp.text import STANDALONE_NUMBER_RE, word_number
 
@@ -104,6 +105,41 @@ def number_entities(text: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+#: The intent of a message the emergency screen found (rules answer it in any state).
+EMERGENCY_INTENT = "emergency"
+
+
+def emergency_entity(found: Emergency) -> dict[str, Any]:
+    """The ``emergency`` entity: its kind as the value."""
+    return {
+        "entity": "emergency",
+        "start": found.start_char,
+        "end": found.end_char,
+        "value": found.kind,
+        "confidence_entity": 1.0,
+    }
+
+
+def set_emergency_intent(message: Message, emergency: bool) -> None:
+    """The screen alone decides the ``emergency`` intent, whatever the classifier said.
+
+    Found: ``emergency`` with confidence 1 ("he can't breathe" is no request to pause).
+    Not found: a classifier's ``emergency`` gives way to its next intent.
+    """
+    intent = message.get(INTENT) or {}
+    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if isinstance(r, dict)]
+    if emergency:
+        top = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+        others = [r for r in ranking if r.get("name") != EMERGENCY_INTENT]
+        message.set(INTENT, top, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [top, *others], add_to_output=True)
+    elif intent.get("name") == EMERGENCY_INTENT:
+        others = [r for r in ranking if r.get("name") != EMERGENCY_INTENT]
+        fallback = others[0] if others else {"name": "inform", "confidence": 0.0}
+        message.set(INTENT, fallback, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, others, add_to_output=True)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
@@ -184,14 +220,18 @@ class CalxSpacyEntityExtractor(GraphComponent, EntityExtractorMixin):  # type: i
         return cls(config, model_storage, resource, trained_hash=trained)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Add the pipeline's entities (and numbers) to each message."""
+        """Add the pipeline's entities (and numbers); screen for an emergency."""
         for message in messages:
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue
             found = mention_entities(analyse(text)) + number_entities(text)
+            emergency = screen(text)
+            if emergency is not None:
+                found.append(emergency_entity(emergency))
             found = self.add_extractor_name(found)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+            set_emergency_intent(message, emergency is not None)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.store.crud import EMERGENCY
 from bot.store.models import STATUSES, AuditEntry, Conversation, RedFlagTold
 
 
@@ -20,6 +21,8 @@ class QueueRow:
 
     conversation: Conversation
     red_flags: int
+    #: The kind of an emergency told in it (``None``: none).
+    emergency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def queue(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[QueueRow], Page]:
-    """Interviews for review: red flags not yet reviewed on top, then newest first.
+    """Interviews for review: emergencies, then red flags not yet reviewed, then newest first.
 
     ``status`` keeps one status, ``red_flag`` keeps interviews with (True) or
     without (False) a red flag told, ``search`` keeps ids containing the text
@@ -57,6 +60,12 @@ def queue(
         .scalar_subquery()
     )
     flagged = exists().where(RedFlagTold.conversation_id == Conversation.id)
+    emergency = (
+        select(RedFlagTold.kind)
+        .where(RedFlagTold.conversation_id == Conversation.id, RedFlagTold.code == EMERGENCY)
+        .limit(1)
+        .scalar_subquery()
+    )
     conditions = []
     if status is not None:
         if status not in STATUSES:
@@ -67,15 +76,16 @@ def queue(
     if search:
         conditions.append(func.lower(Conversation.id).contains(search.lower(), autoescape=True))
     where = and_(true(), *conditions)
-    urgent = case((and_(flagged, Conversation.status != "reviewed"), 0), else_=1)
+    open_ = Conversation.status != "reviewed"
+    urgent = case((and_(emergency.isnot(None), open_), 0), (and_(flagged, open_), 1), else_=2)
     query = (
-        select(Conversation, flags.label("red_flags"))
+        select(Conversation, flags.label("red_flags"), emergency.label("emergency"))
         .where(where)
         .order_by(urgent, Conversation.created_at.desc(), Conversation.id)
         .limit(limit)
         .offset(offset)
     )
-    rows = [QueueRow(conv, int(count or 0)) for conv, count in session.execute(query)]
+    rows = [QueueRow(conv, int(count or 0), kind) for conv, count, kind in session.execute(query)]
     return rows, _page(session, Conversation, where, offset, limit)
 
 

@@ -189,14 +189,18 @@ def store_result(
 
 
 def reset_conversation(session: Session, conversation_id: str, *, actor: str) -> Conversation:
-    """Start over: forget answers, red flags told, respondent, consent and the result.
+    """Start over: forget answers, red flags told (not an emergency), respondent, consent, result.
 
     Labs (entered by clinicians about the patient) and the audit log are kept.
     The status goes back to ``in_progress``.
     """
     conversation = require_conversation(session, conversation_id)
     session.execute(delete(Answer).where(Answer.conversation_id == conversation_id))
-    session.execute(delete(RedFlagTold).where(RedFlagTold.conversation_id == conversation_id))
+    session.execute(
+        delete(RedFlagTold).where(
+            RedFlagTold.conversation_id == conversation_id, RedFlagTold.code != EMERGENCY
+        )
+    )
     conversation.status = "in_progress"
     conversation.respondent = None
     conversation.consent = None
@@ -349,6 +353,34 @@ def record_red_flag(session: Session, conversation_id: str, code: str, advice: s
     conversation.red_flags.append(RedFlagTold(code=code, advice=advice, told_at=utcnow()))
     conversation.updated_at = utcnow()
     audit(session, INTERVIEW_ACTOR, "red_flag_told", conversation_id, {"code": code})
+    session.flush()
+    return True
+
+
+#: The red flag of an emergency told (``bot.nlp.emergency``): kept through "start over".
+EMERGENCY = "emergency"
+
+
+def record_emergency(
+    session: Session, conversation_id: str, kind: str, advice: str, *, channel: str | None = None
+) -> bool:
+    """Record that the person was told to get emergency help (``kind``: CONTRACT.md).
+
+    Creates the conversation if needed (an emergency is kept even before consent: no words
+    of the person are stored with it). Each emergency told is audited; the red flag
+    ``emergency`` keeps the first kind and its time. ``False`` if one was recorded before.
+    """
+    if not _CODE_RE.match(kind):
+        raise ValueError(f"{kind!r} is not an emergency kind")
+    conversation = get_or_create_conversation(session, conversation_id, channel=channel)
+    audit(session, INTERVIEW_ACTOR, "emergency_told", conversation_id, {"kind": kind})
+    conversation.updated_at = utcnow()
+    if any(flag.code == EMERGENCY for flag in conversation.red_flags):
+        session.flush()
+        return False
+    conversation.red_flags.append(
+        RedFlagTold(code=EMERGENCY, advice=advice, kind=kind, told_at=utcnow())
+    )
     session.flush()
     return True
 

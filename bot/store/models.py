@@ -191,6 +191,8 @@ class RedFlagTold(_PartOfConversation, Base):
     code = Column(String(CODE_LENGTH), nullable=False)
     advice = Column(Text, nullable=False)
     told_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    #: For code ``emergency``: what kind (chest_pain, stroke, ... CONTRACT.md), else empty.
+    kind = Column(String(CODE_LENGTH), nullable=True)
 
     conversation = relationship("Conversation", back_populates="red_flags")
 

@@ -21,15 +21,24 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
+from bot.interview import emergency
 from bot.settings import Settings
 
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
 STATIC_DIR = WIDGET_DIR / "static"
-#: Example urgent-care links of the demo portal (a real portal sets its own).
-DEMO_URGENT_LINKS = [
-    {"label": "Emergency: call 999 (UK) / 112 (EU) / 911 (US)", "href": "tel:999"},
-    {"label": "Same-day advice: NHS 111", "href": "https://111.nhs.uk/"},
-]
+#: Example same-day link of the demo portal (a real portal sets its own links); the
+#: emergency link comes from the locale of the settings (its words and the number it dials).
+DEMO_SAME_DAY_LINK = {"label": "Same-day advice: NHS 111", "href": "https://111.nhs.uk/"}
+
+
+def urgent_links(settings: Settings) -> list[dict[str, str]]:
+    """The demo portal's urgent-care links: the emergency number of ``CALX_LOCALE`` first."""
+    where = emergency.locale(settings.locale, settings.emergency_number or None)
+    links = [emergency.link(where)]
+    if settings.locale == "en-GB":
+        links.append(DEMO_SAME_DAY_LINK)
+    return links
+
 
 router = APIRouter()
 
@@ -68,7 +77,7 @@ def widget_config(settings: Settings) -> dict[str, Any]:
     return {
         "serverUrl": server_url(settings),
         "title": "Questions about skin lumps",
-        "urgentLinks": DEMO_URGENT_LINKS,
+        "urgentLinks": urgent_links(settings),
         "privacyUrl": "/portal#privacy",
     }
 

@@ -74,6 +74,23 @@ def test_queue_red_flags_on_top_then_newest_first(console: Console) -> None:
         assert _queue_ids(client, q=tag, status="bogus", red_flag="maybe") == shown
 
 
+def test_an_emergency_is_first_in_the_queue(console: Console) -> None:
+    tag = uuid.uuid4().hex[:8]
+    ids = [f"e-{tag}-{n}" for n in range(3)]
+    seed(console.db, ids[0], RED_FLAG_ANSWERS, red_flags={"infected_lesion": ADVICE})
+    seed(console.db, ids[1], complete=False)
+    seed(console.db, ids[2])
+    with console.db.session() as session:
+        crud.record_emergency(session, ids[1], "chest_pain", "Call 999 now.")
+    with console.logged_in() as client:
+        assert _queue_ids(client, q=tag) == [ids[1], ids[0], ids[2]]
+        page = client.get("/", params={"q": tag}).text
+        row = page[page.index(ids[1]) - 400 : page.index(ids[1]) + 200]
+        assert "Emergency: chest pain" in row
+        summary = client.get(f"/conversations/{ids[1]}").text
+        assert "EMERGENCY told: chest pain" in summary
+
+
 def test_a_reviewed_red_flag_leaves_the_top(console: Console) -> None:
     tag = uuid.uuid4().hex[:8]
     seed(console.db, f"r-{tag}-old", RED_FLAG_ANSWERS, red_flags={"infected_lesion": ADVICE})

@@ -172,3 +172,22 @@ def test_real_rasa_train_and_parse(tmp_path: Path) -> None:
     pairs = {(e["entity"], e["value"], e.get("role")) for e in found}
     assert ("condition", "dialysis", "negated") in pairs
     assert ("body_site", "fingers", "affirmed") in pairs
+
+
+def test_the_screen_alone_decides_the_emergency_intent(storage: LocalModelStorage) -> None:
+    component = CalxSpacyEntityExtractor.create({}, storage, Resource("calx"), context())
+    pause = {"name": "pause", "confidence": 0.9}
+    found = Message.build(text="can we stop, he can't breathe")
+    found.set("intent", pause)
+    found.set("intent_ranking", [pause])
+    wrong = Message.build(text="I'd like to stop now")
+    wrong.set("intent", {"name": "emergency", "confidence": 0.6})
+    wrong.set("intent_ranking", [{"name": "emergency", "confidence": 0.6}, pause])
+    component.process([found, wrong])
+    assert found.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert found.get("intent_ranking")[1] == pause
+    assert [e["value"] for e in found.get("entities") if e["entity"] == "emergency"] == [
+        "breathing"
+    ]
+    assert wrong.get("intent") == pause
+    assert not [e for e in wrong.get("entities") if e["entity"] == "emergency"]

@@ -317,3 +317,24 @@ def test_the_database_keeps_the_audit_log_append_only(database: Database, cid: s
         with pytest.raises(DBAPIError, match="append-only"), database.session() as session:
             session.execute(text(statement), {"id": cid})
     assert [(e.actor, e.action) for e in _audit(database, cid)] == [("api", "summary_viewed")]
+
+
+def test_an_emergency_is_kept_with_its_kind_through_start_over(
+    database: Database, cid: str
+) -> None:
+    with database.session() as session:
+        assert crud.record_emergency(session, cid, "stroke", "Call 999 now.", channel="rest")
+        assert crud.record_red_flag(session, cid, "infected_lesion", "See a doctor today.")
+    with database.session() as session:
+        assert not crud.record_emergency(session, cid, "breathing", "Call 999 now.")
+    with database.session() as session:
+        crud.reset_conversation(session, cid, actor="interview")
+    with database.session() as session:
+        flags = crud.get_red_flags(session, cid)
+        conversation = crud.get_conversation(session, cid)
+    assert [(f.code, f.kind) for f in flags] == [("emergency", "stroke")]
+    assert conversation is not None and conversation.channel == "rest"
+    told = [e.detail for e in _audit(database, cid) if e.action == "emergency_told"]
+    assert told == [{"kind": "stroke"}, {"kind": "breathing"}]
+    with pytest.raises(ValueError), database.session() as session:
+        crud.record_emergency(session, cid, "Not a kind!", "x")

@@ -21,6 +21,7 @@ from bot import workup
 from bot.console.passwords import hash_password, needs_rehash, verify_password
 from bot.export import FORMATS
 from bot.export.report import STATUS_LABELS, CauseRow, Changes, build_report, causes, compare
+from bot.interview.emergency import label as emergency_label
 from bot.knowledge import get_dictionary
 from bot.store import console as console_store
 from bot.store import crud, users
@@ -199,11 +200,15 @@ class QueueItem:
     respondent: str
     red_flags: int
     top: CauseRow | None
+    #: What kind of emergency the person was told to get help for (``None``: none).
+    emergency: str | None
     created_at: str | None
     updated_at: str | None
 
 
-def _queue_item(session: Session, conversation: Conversation, red_flags: int) -> QueueItem:
+def _queue_item(
+    session: Session, conversation: Conversation, red_flags: int, emergency: str | None = None
+) -> QueueItem:
     data = summary_service.get_summary(session, conversation.id) or {}
     ranked = causes((data.get("differential") or [])[:1])
     return QueueItem(
@@ -213,6 +218,7 @@ def _queue_item(session: Session, conversation: Conversation, red_flags: int) ->
         respondent=conversation.respondent or "-",
         red_flags=red_flags,
         top=ranked[0] if ranked else None,
+        emergency=emergency_label(emergency) if emergency else None,
         created_at=data.get("created_at"),
         updated_at=data.get("updated_at"),
     )
@@ -243,7 +249,9 @@ def queue_page(
             limit=QUEUE_PAGE,
             offset=(page_no - 1) * QUEUE_PAGE,
         )
-        items = [_queue_item(session, row.conversation, row.red_flags) for row in rows]
+        items = [
+            _queue_item(session, row.conversation, row.red_flags, row.emergency) for row in rows
+        ]
     context = {
         "items": items,
         "page": found,

@@ -1,0 +1,142 @@
+"""The emergency screen (bot.nlp.emergency): every kind, the ways it is not one, its data.
+
+The examples here are the project's own, written from public triage guidance; the blind
+corpora (tests/data/emergencies, written by people who never saw the rules) are measured in
+``test_the_blind_corpora_meet_the_target`` and by ``make eval-emergencies``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.nlp import emergency
+from bot.nlp.emergency import EmergencyRuleError, parse_rules, screen
+from evals import emergencies as corpus
+
+EMERGENCIES = [
+    ("chest_pain", "there's a tight band round my chest and it's spreading to my jaw"),
+    ("chest_pain", "pt now c/o crushing central chest pain, sweaty"),
+    ("stroke", "her smile is lopsided all of a sudden and she can't lift her right arm"),
+    ("stroke", "I think dad's having a stroke, his speech is slurred"),
+    ("breathing", "I cant breathe properly, it's getting worse by the minute"),
+    ("breathing", "my son's lips are going blue"),
+    ("anaphylaxis", "my throat is closing up after that injection"),
+    ("anaphylaxis", "I've used my EpiPen, my face is swelling"),
+    ("bleeding", "the cut on his leg is spurting blood and won't stop"),
+    ("bleeding", "I've been throwing up blood this morning"),
+    ("seizure", "my daughter is having a seizure right now"),
+    ("seizure", "he's on the floor convulsing"),
+    ("unresponsive", "my wife collapsed and I can't wake her"),
+    ("unresponsive", "the baby is floppy and very sleepy"),
+    ("self_harm", "honestly I just want to end my life"),
+    ("self_harm", "I've been cutting myself again tonight"),
+    ("poisoning", "my toddler swallowed a button battery"),
+    ("poisoning", "I took a whole packet of paracetamol an hour ago"),
+    ("other", "worst headache of my life came on suddenly"),
+    ("other", "should I call an ambulance?"),
+]
+NOT_EMERGENCIES = [
+    "never had chest pains",
+    "my gran had a stroke in her eighties",
+    "could this spread to my heart?",
+    "I had a seizure when I was 12, none since",
+    "no bleeding, just a bit of weeping from the lump",
+    "my fingers go white and then blue in the cold",
+    "I get breathless on the stairs, have done for years",
+    "this questionnaire is killing me",
+    "pt had an MI in 2019, now stable",
+    "I'm fed up with these lumps",
+    "what happens if one of them gets infected and I get sepsis one day?",
+    "yes, lots of blood tests in that arm",
+    "I'm doing a first aid course, CPR and choking",
+    "I take one vitamin D tablet a day",
+    "heartburn after meals, on and off for months",
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), EMERGENCIES)
+def test_every_kind_is_caught(kind: str, text: str) -> None:
+    found = screen(text)
+    assert found is not None, text
+    assert kind in found.kinds
+
+
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_absent_past_imagined_or_someone_elses_is_not_an_emergency(text: str) -> None:
+    assert screen(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can we stop please, he can't breathe",
+        "Sorry I need to pause, my chest is crushing",
+        "I'm 54. Also my face has gone numb on one side in the last 10 minutes",
+    ],
+)
+def test_an_emergency_with_something_else_is_the_emergency(text: str) -> None:
+    assert screen(text) is not None
+
+
+def test_misspelt_and_dialect_words_are_read() -> None:
+    assert screen("hes havin a siezure") is not None
+    assert screen("my throte is swelin after the bee sting") is not None
+    assert screen("I cannae breathe") is not None
+
+
+def test_where_the_match_is_is_given_and_nothing_else() -> None:
+    text = "I'm fine but my husband just collapsed"
+    found = screen(text)
+    assert found is not None and found.kind == "unresponsive"
+    assert text[found.start_char : found.end_char] == "collapsed"
+
+
+def _raw() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(emergency.EMERGENCIES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["kinds"].pop("stroke"), "kinds must be exactly"),
+        (lambda d: d["cues"]["past"].update(where="somewhere"), "needs where"),
+        (lambda d: d["kinds"]["seizure"].update(immune=["tuesdays"]), "unknown immune"),
+        (lambda d: d["kinds"]["bleeding"]["patterns"].append("{NO_SUCH_CLASS} x"), "unknown class"),
+        (lambda d: d["cues"]["negation"].update(reach=0), "reach"),
+    ],
+)
+def test_a_mistake_in_the_rules_is_named_with_its_file(change: Any, message: str) -> None:
+    data = _raw()
+    change(data)
+    with pytest.raises(EmergencyRuleError, match=message) as raised:
+        parse_rules(data)
+    assert "emergencies.yaml" in str(raised.value)
+
+
+def test_the_data_file_names_the_line_of_a_bad_pattern(tmp_path: Path) -> None:
+    text = emergency.EMERGENCIES_FILE.read_text(encoding="utf-8")
+    first = text.index("  chest_pain:\n    patterns:\n      - ")
+    start = text.index("- ", first)
+    bad = text[:start] + "- 7\n      " + text[start:]
+    path = tmp_path / "emergencies.yaml"
+    path.write_text(bad, encoding="utf-8")
+    from bot import datafile
+
+    with pytest.raises(EmergencyRuleError, match=r"emergencies.yaml:\d+: a pattern is a string"):
+        parse_rules(datafile.load(path), path)
+
+
+@pytest.mark.parametrize("path", corpus.batches(), ids=lambda p: p.stem)
+def test_the_blind_corpora_meet_the_target(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = corpus.score(path)
+    with capsys.disabled():
+        print(f"\n[emergencies] {path.stem}: {result.figures()}")
+        for miss in result.misses:
+            print(f"[emergencies]   {miss}")
+    assert result.caught == result.emergencies, result.misses
+    assert result.false_alarms <= 0.02 * result.near_misses, result.misses
