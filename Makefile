@@ -47,13 +47,16 @@ bench: setup  ## benchmarks, printed as tables
 	$(PY) -m bench
 
 # -- measured on blind batches (tests/data/README.md; first scores in tests/data/scores.yaml) ----
-.PHONY: eval-nlu eval-emergencies
+.PHONY: eval-nlu eval-emergencies eval-turns
 
 eval-nlu: setup  ## answers of the blind NLU batches coded right, per kind: the untouched batch and all
 	$(PY) -m evals.nlu
 
 eval-emergencies: setup  ## the emergency screen on the blind corpora: caught, false alarms, first score beside now
 	$(PY) -m evals.emergencies
+
+eval-turns: setup  ## the blind out-of-script turns played against make run (skip, go back, documents...)
+	$(PY) -m evals.turns
 
 # -- the dialogue (Rasa) ---------------------------------------------------------------
 .PHONY: domain train validate-data test-stories e2e

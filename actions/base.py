@@ -78,6 +78,12 @@ def message_metadata(tracker: Tracker) -> dict[str, Any]:
     return {}
 
 
+def channel_note(tracker: Tracker, key: str) -> Any:
+    """What the channel noted about the latest message (``calx.<key>`` of its metadata)."""
+    calx = message_metadata(tracker).get("calx")
+    return calx.get(key) if isinstance(calx, Mapping) else None
+
+
 def is_staff(tracker: Tracker) -> bool:
     """Whether the latest message came from staff, as its channel verified."""
     return turn.is_staff(tracker.get_latest_input_channel(), message_metadata(tracker))

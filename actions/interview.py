@@ -9,6 +9,7 @@ respondent, more simply when an answer was not understood.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import base
 from actions import emergency as emergency_action
-from bot.interview import emergency, readback, replies, turn, wording
+from bot.interview import detours, emergency, readback, replies, turn, wording
 from bot.interview.turn import InterviewState, Turn
 from bot.knowledge import get_dictionary
 
@@ -46,6 +47,29 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             return None  # the emergency rule answers it, whatever was asked
         if state.emergency:
             return _after_emergency(state, text, intent, confidence)
+        if state.pending:
+            confirmed = detours.confirm_pending(state, text, intent, confidence)
+            if confirmed is not None:
+                return confirmed
+        answer = self._answer(requested, state, tracker, text, intent, confidence)
+        if answer is None:
+            return None
+        if state.pending:
+            answer.slots[turn.PENDING] = None  # answered something else: the document is dropped
+        removed = base.channel_note(tracker, "removed")
+        if removed:
+            answer.messages.insert(0, wording.text("identifier_removed", state.respondent))
+        return answer
+
+    def _answer(
+        self,
+        requested: str,
+        state: InterviewState,
+        tracker: Tracker,
+        text: str,
+        intent: str | None,
+        confidence: float,
+    ) -> Turn | None:
         if requested == turn.CONSENT:
             answer = turn.answer_consent(state, text, intent, confidence)
             return None if _interrupts(answer, turn.CONSENT, intent) else answer
@@ -64,12 +88,28 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
         if is_story and _story_interrupted(text, intent, confidence):
             return None
         interpret = base.interpreter()
-        result = interpret(requested, text, state.findings)
+        result = _with_birth_age(requested, interpret(requested, text, state.findings), tracker)
+        detour = detours.handle(
+            state,
+            requested,
+            text,
+            result.value,
+            base.extractor(),
+            story=is_story,
+            interpret=interpret,
+            interrupting=turn.is_interruption(intent, confidence, result.value),
+        )
+        if detour is not None:
+            return detour
         if not is_story and turn.is_interruption(intent, confidence, result.value):
             return None
-        return turn.answer_finding(
+        answered = turn.answer_finding(
             state, requested, text, result, intent=intent, interpret=interpret
         )
+        aside = detours.aside(text, state.respondent)
+        if aside is not None and requested in answered.findings:
+            answered.messages.append(aside)
+        return answered
 
     def after_turn(
         self, tracker: Tracker, before: InterviewState, after: InterviewState, turn_: Turn
@@ -87,6 +127,14 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             except Exception:
                 base.log.exception("could not store the start of an interview")
         base.save_turn(tracker, after, turn_)
+
+
+def _with_birth_age(requested: str, result: Any, tracker: Tracker) -> Any:
+    """A date of birth given for the age (taken out by the channel) still gives the age."""
+    age = base.channel_note(tracker, "birth_age")
+    if requested == "age" and result.value is None and isinstance(age, int):
+        return replace(result, value=age)
+    return result
 
 
 def _after_emergency(
@@ -227,8 +275,9 @@ class AskSummaryConfirmed(AskSlot):
     def wording(self, state: InterviewState) -> tuple[str, list[EventType]]:
         """The read-back and the question, or "what would you like to change?"."""
         if state.awaiting_change:
-            key = "change_not_found" if state.reasks else "ask_change"
-            return wording.text(key, state.respondent), []
+            if state.reasks:
+                return wording.text("change_not_found", state.respondent), []
+            return readback.change_list(state.findings, state.respondent), []
         if state.reasks:
             return wording.text("readback_reask", state.respondent), []
         text = readback.readback(state.findings, state.respondent)

@@ -210,8 +210,10 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
         """Count a message of ``sender`` when it arrives (messages are handled one by one later)."""
         return await self.limiter.check(scope="chat", sender=sender)
 
-    async def admit(self, sender: str, text: str, output: Any, counted: Decision) -> str | None:
-        """The text to hand to Rasa; or ``None`` when a reply was posted instead.
+    async def admit(
+        self, sender: str, text: str, output: Any, counted: Decision
+    ) -> guard.Screened | None:
+        """The screened message to hand to Rasa; or ``None`` when a reply was posted instead.
 
         A message that is not text, too long or empty, or that was over the conversation's
         rate limit when it arrived (``counted``), is answered in the conversation
@@ -221,7 +223,7 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
         reply = screened.reply
         if screened.text is not None:
             if counted.allowed:
-                return screened.text
+                return screened
             if not self._tell_once(sender, counted.retry_after):
                 return None
             reply = guard.too_fast(counted.retry_after_header)

@@ -6,7 +6,10 @@
   set answers without saying them). Right-to-left text and emoji are kept.
 - :func:`screen`: a message that is not text, longer than :data:`MAX_MESSAGE_CHARS`
   or with nothing visible after cleaning (whitespace, zero-width and private-use
-  characters, lone accents) gets a clear reply instead of a turn (nothing is stored).
+  characters, lone accents) gets a clear reply instead of a turn (nothing is stored);
+  identifiers (phone numbers, e-mail, addresses, health or insurance numbers, dates of
+  birth: :mod:`bot.nlp.identifiers`) are taken out before anything stores the text, and
+  :func:`with_removed` tells the interview what was (``calx.removed``, ``calx.birth_age``).
 - :func:`too_fast`: the reply when a sender or an address is over its rate limit.
 - :func:`clean_metadata`: the only metadata a client may attach; :func:`as_staff` marks a
   message whose sender the channel itself verified as staff (never the client's word).
@@ -75,6 +78,10 @@ class Screened:
     text: str | None
     reply: str | None = None
     status: int = 200
+    #: Kinds of identifiers taken out of ``text`` (``bot.nlp.identifiers``).
+    removed: tuple[str, ...] = ()
+    #: The age a date of birth in the message gave.
+    birth_age: int | None = None
 
 
 def screen(raw: Any) -> Screened:
@@ -86,7 +93,21 @@ def screen(raw: Any) -> Screened:
     text = clean(raw)
     if not any(_visible(char) for char in text):
         return Screened(None, EMPTY, 200)
-    return Screened(text)
+    from bot.nlp.identifiers import redact
+
+    redacted = redact(text)
+    return Screened(redacted.text, removed=redacted.kinds, birth_age=redacted.age_from_birth_date)
+
+
+def with_removed(metadata: dict[str, Any], screened: Screened) -> dict[str, Any]:
+    """``metadata`` saying which identifiers the channel took out of the message."""
+    if not screened.removed:
+        return metadata
+    calx = dict(metadata.get("calx") or {})
+    calx["removed"] = list(screened.removed)
+    if screened.birth_age is not None:
+        calx["birth_age"] = screened.birth_age
+    return {**metadata, "calx": calx}
 
 
 def load_json(body: bytes) -> Any:

@@ -148,7 +148,9 @@ class CalxRestInput(guard.RateLimited, RestInput):  # type: ignore[misc]
             if screened.status != 200:
                 raise BadRequest(screened.status, "message refused", screened.reply)
             return response.json(replies(sender, screened.reply or guard.EMPTY))
-        metadata = guard.clean_metadata(payload.get("metadata"), self.name())
+        metadata = guard.with_removed(
+            guard.clean_metadata(payload.get("metadata"), self.name()), screened
+        )
         if self._staff(request):
             metadata = guard.as_staff(metadata)
         collector = CollectingOutputChannel()

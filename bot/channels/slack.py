@@ -415,15 +415,17 @@ class SlackThreadInput(base.WebhookChannel):
             await output.send_text_message(message.sender_id, NOT_STAFF)
             await output.flush()
             return
-        text = await self.admit(message.sender_id, message.text, output, counted)
-        if text is None:
+        screened = await self.admit(message.sender_id, message.text, output, counted)
+        if screened is None or screened.text is None:
             return
         user_message = UserMessage(
-            text,
+            screened.text,
             output,
             message.sender_id,
             input_channel=self.name(),
             message_id=event_id,
-            metadata={"calx": dict(CHANNEL_METADATA), "slack": {"user": message.user}},
+            metadata=guard.with_removed(
+                {"calx": dict(CHANNEL_METADATA), "slack": {"user": message.user}}, screened
+            ),
         )
         await self.deliver(user_message, on_new_message, self.config.web_url)

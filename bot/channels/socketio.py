@@ -178,7 +178,7 @@ class CalxSocketIOInput(guard.RateLimited, InputChannel):  # type: ignore[misc]
                 SocketIOOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),
-                metadata=clean_metadata(data.get("metadata")),
+                metadata=guard.with_removed(clean_metadata(data.get("metadata")), screened),
             )
             try:
                 await on_new_message(message)

@@ -22,7 +22,14 @@ from typing import Any
 
 from bot import workup
 from bot.interview import emergency, wording
-from bot.interview.turn import AWAITING_CHANGE, CONSENT, EMERGENCY, RESPONDENT, SUMMARY_CONFIRMED
+from bot.interview.turn import (
+    AWAITING_CHANGE,
+    CONSENT,
+    EMERGENCY,
+    RESPONDENT,
+    SUMMARY_CONFIRMED,
+    answer_choices,
+)
 from bot.knowledge import UNKNOWN, get_dictionary
 
 REQUESTED_SLOT = "requested_slot"
@@ -79,8 +86,18 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
     if slot == CONSENT:
         return {"kind": "choice", "options": [YES, NO]}
     if slot == SUMMARY_CONFIRMED:
-        if slots.get(AWAITING_CHANGE):
-            return {"kind": "text", "options": []}
+        if slots.get(AWAITING_CHANGE):  # pick the answer to change by its number
+            findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
+            options = [
+                {
+                    "value": code,
+                    "label": f"{wording.label(code, None)}: "
+                    f"{wording.value_text(code, findings[code])}",
+                    "payload": str(number),
+                }
+                for number, code in enumerate(answer_choices(findings), 1)
+            ]
+            return {"kind": "choice", "options": options}
         return {"kind": "choice", "options": [YES, NO]}
     if slot == RESPONDENT:
         return {"kind": "choice", "options": list(RESPONDENTS)}

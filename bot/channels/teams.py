@@ -507,17 +507,20 @@ class TeamsInput(base.WebhookChannel):
             await output.flush()
             return
         admitted = await self.admit(sender, text, output, counted)
-        if admitted is None:
+        if admitted is None or admitted.text is None:
             return
         message = UserMessage(
-            admitted,
+            admitted.text,
             output,
             sender,
             input_channel=self.name(),
             message_id=str(activity.get("id")),
-            metadata={
-                "calx": dict(CHANNEL_METADATA),
-                "teams": {"user": str(user.get("aadObjectId") or user.get("id") or "")},
-            },
+            metadata=guard.with_removed(
+                {
+                    "calx": dict(CHANNEL_METADATA),
+                    "teams": {"user": str(user.get("aadObjectId") or user.get("id") or "")},
+                },
+                admitted,
+            ),
         )
         await self.deliver(message, on_new_message, self.config.web_url)

@@ -61,6 +61,19 @@ def readback(findings: Mapping[str, Any], respondent: str | None) -> str:
     return "\n".join(lines)
 
 
+def change_list(findings: Mapping[str, Any], respondent: str | None) -> str:
+    """The answers as a numbered list to pick the one to change (after "no" to the read-back)."""
+    from bot.interview.turn import answer_choices
+
+    lines = [wording.text("ask_change", respondent)]
+    for number, code in enumerate(answer_choices(findings), 1):
+        shown = wording.value_text(code, findings[code], respondent)
+        if get_dictionary().finding(code).type == "text":
+            shown = _quote(findings[code])
+        lines.append(f"{number}. {wording.label(code, respondent)}: {shown}")
+    return "\n".join(lines)
+
+
 def _names(codes: Sequence[str]) -> str:
     labs = get_dictionary().labs
     return ", ".join(

@@ -99,7 +99,8 @@ def respondent_of(text: str) -> str | None:
 _BACKWARD = (
     r"i meant|meant to say|i was wrong|got (that|it) wrong|made a mistake|my mistake|my bad|"
     r"mistake|oops|typo|misspoke|mis-?typed|scratch that|wrong answer|"
-    r"(last|previous|earlier) answer|change (my|that|the) (last )?answer|go back"
+    r"(last|previous|earlier) answer|change (my|that|the) (last )?answer|go back|"
+    r"(was|were|is|'s) (wrong|incorrect|not right|a typo|a mistake)|i got it wrong"
 )
 _CORRECTION = re.compile(
     rf"\b({_BACKWARD}|actually|correction|i said|on second thought|thinking about it|"

@@ -41,6 +41,10 @@ INTERVIEW_OVER = "interview_over"
 EMERGENCY = "emergency"
 #: The intent the NLU gives a message the emergency screen found (bot.nlp.emergency).
 EMERGENCY_INTENT = "emergency"
+#: A finding the person asked to go back to: asked next, whatever the engine would ask.
+REOPEN = "reopen"
+#: Findings read from a pasted document, kept aside until the person says yes.
+PENDING = "pending"
 #: Slots the interview may request besides findings (the contract's list).
 CONTROL_REQUESTS = (CONSENT, RESPONDENT, SUMMARY_CONFIRMED)
 #: Every dialogue slot that is not a finding, with its value at the start.
@@ -55,6 +59,8 @@ CONTROL_SLOTS: dict[str, Any] = {
     PROGRESS_NOTED: 0,
     INTERVIEW_OVER: None,
     EMERGENCY: None,
+    REOPEN: None,
+    PENDING: None,
 }
 #: The intent of a message that corrects an earlier answer (data/nlu/corrections.yml).
 CORRECT_INTENT = "correct"
@@ -116,6 +122,10 @@ class InterviewState:
     progress_noted: int = 0
     #: The kind of emergency told, while the interview waits ("carry on" resumes it).
     emergency: str | None = None
+    #: A finding to ask again now (the person asked to go back to it).
+    reopen: str | None = None
+    #: Findings a pasted document states, waiting for the person's yes.
+    pending: Mapping[str, Any] | None = None
     #: Whether the latest message came from staff (a verified channel): only then may the
     #: respondent be a clinician and see a differential.
     staff: bool = False
@@ -141,6 +151,8 @@ class InterviewState:
             awaiting_change=bool(slots.get(AWAITING_CHANGE)),
             progress_noted=int(slots.get(PROGRESS_NOTED) or 0),
             emergency=slots.get(EMERGENCY),
+            reopen=slots.get(REOPEN),
+            pending=slots.get(PENDING),
         )
 
 
@@ -226,6 +238,8 @@ class Turn:
             awaiting_change=bool(slots.get(AWAITING_CHANGE, state.awaiting_change)),
             progress_noted=int(slots.get(PROGRESS_NOTED, state.progress_noted)),
             emergency=slots.get(EMERGENCY, state.emergency),
+            reopen=slots.get(REOPEN, state.reopen),
+            pending=slots.get(PENDING, state.pending),
         )
 
 
@@ -240,6 +254,8 @@ def next_slot(state: InterviewState) -> str | None:
         return None
     if state.respondent is None:
         return RESPONDENT
+    if state.reopen in get_dictionary().findings:
+        return state.reopen
     code = workup.next_question(state.findings)
     if code is not None:
         return code
@@ -379,6 +395,8 @@ def answer_finding(
         turn.set_finding(code, value, text)
         turn.slots[REASKS] = 0
         turn.slots[LAST_ANSWERED] = code
+        if state.reopen == code:
+            turn.slots[REOPEN] = None
     elif changes:
         if not turn.messages:
             turn.messages.append(wording.text("noted_other", respondent))
@@ -451,7 +469,20 @@ def answer_summary(
     confidence: float,
     extract: Extractor,
 ) -> Turn:
-    """The turn for the reply to the read-back: yes, no, or a correction."""
+    """The turn for the reply to the read-back: yes, no, a correction, or which one to change.
+
+    After "no" the person picks an answer by its number in the list (:func:`answer_choices`)
+    or by saying the right answer; a number reopens that question.
+    """
+    if state.awaiting_change:
+        picked = picked_answer(text, state.findings)
+        if picked is not None:
+            turn = Turn()
+            turn.slots[REOPEN] = picked
+            turn.slots[AWAITING_CHANGE] = False
+            turn.slots[SUMMARY_CONFIRMED] = None
+            turn.slots[REASKS] = 0
+            return turn
     turn = correction(state, text, extract(text, state.findings))
     answer = yes_no(text, intent, confidence)
     if turn.changes:
@@ -467,6 +498,22 @@ def answer_summary(
     else:
         turn.slots[REASKS] = state.reasks + 1
     return turn
+
+
+def answer_choices(findings: Mapping[str, Any]) -> list[str]:
+    """The answered findings the person may pick to change, in read-back order."""
+    return [code for code in get_dictionary().findings if code in findings]
+
+
+def picked_answer(text: str, findings: Mapping[str, Any]) -> str | None:
+    """The finding a reply like "3" or "number 3" picks from :func:`answer_choices`."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:no\.?|number|#)?\s*(\d{1,2})\s*\.?\s*", text, re.IGNORECASE)
+    choices = answer_choices(findings)
+    if match and 1 <= int(match.group(1)) <= len(choices):
+        return choices[int(match.group(1)) - 1]
+    return None
 
 
 # -- red flags -----------------------------------------------------------------------------------

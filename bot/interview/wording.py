@@ -41,6 +41,8 @@ class FindingWording:
     why_plain: str
     why_clinical: str
     values: dict[str, str]
+    #: Words people use to name the question ("the kidney one", "when they started").
+    aliases: str = ""
 
 
 def _respondent(respondent: str | None) -> str:
@@ -60,6 +62,7 @@ def _build(finding: Finding, spec: dict[str, Any]) -> FindingWording:
         why_plain=spec.get("why") or "It helps the care team understand the lumps.",
         why_clinical=finding.why,
         values={str(k): str(v) for k, v in (spec.get("values") or {}).items()},
+        aliases=str(spec.get("aliases") or ""),
     )
 
 

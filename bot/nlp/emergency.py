@@ -29,6 +29,7 @@ from typing import Any
 
 from bot import datafile
 from bot.contract import EMERGENCY_KINDS
+from bot.nlp.detours import looks_like_document
 from bot.nlp.pipeline import RULES_DIR, Normaliser, compile_pattern, get_nlp, load_lexicon, parse
 
 EMERGENCIES_FILE = RULES_DIR / "emergencies.yaml"
@@ -299,6 +300,8 @@ class _Screener:
         if not found:
             return []
         context = _Context(doc, spans, self.rules, self.negating)
+        # a pasted letter or printout tells history: only what it says is happening now counts
+        context.document = looks_like_document(doc.text)
         fired = []
         for kind in self.rules.kinds:
             hits = [
@@ -329,6 +332,7 @@ class _Context:
         self.rules = rules
         self.negating = negating
         self.clause = _clauses(doc)
+        self.document = False
 
     def _cue(self, category: str) -> list[tuple[int, int]]:
         pseudo = self.spans.get(("pseudo", category), [])
@@ -423,6 +427,8 @@ class _Context:
             return False
         if self._present("recent", start, end):
             return True
+        if self.document:
+            return False
         against = {
             "hypothetical": self._present("hypothetical", start, end),
             "past": self._present("past", start, end),

@@ -14,6 +14,8 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from bot.knowledge import UNKNOWN, Finding, get_dictionary
@@ -27,8 +29,9 @@ from bot.nlp.answers import (
     refuted,
     unknown_marker,
 )
+from bot.nlp.indirect import indirect
 from bot.nlp.numbers import age_mention, lipid_value, parse_age, parse_onset_age, sex_mention
-from bot.nlp.pipeline import Evidence, load_lexicon
+from bot.nlp.pipeline import Evidence, load_lexicon, parse
 from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
 
 #: Findings whose wording overlaps: while one is asked, the other is not taken in passing.
@@ -743,10 +746,14 @@ def interpret(
         value = _bool(finding, text, message, mentions)
         if finding == "injections_or_infusions" and value == "yes":
             value = "no" if _injected_elsewhere(mentions, context) else value
+        if value is None:  # described, not named ("I push myself up off the sofa")
+            value = indirect(finding, parse(message))
     elif unknown_marker(text):
         value = UNKNOWN
     if value is not None:
         value = spec.check(value)
+    if spec.type != "text" and value not in (None, UNKNOWN) and doubted(message, value):
+        value = UNKNOWN  # a hedge is never a yes ("doesn't everyone?", "is that the same?")
     asked = None if spec.type == "text" else finding
     return Interpretation(finding=finding, value=value, mentions=_mentions(mentions, text, asked))
 
@@ -763,3 +770,33 @@ def extract(message: str, context: Mapping[str, Any] | None = None) -> dict[str,
     if not text:
         return {}
     return _mentions(analyse(message), text, None)
+
+
+_DOUBT_FILE = Path(__file__).resolve().parent / "rules" / "doubt.yaml"
+
+
+@lru_cache(maxsize=1)
+def _doubt() -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+    """The doubt patterns of ``rules/doubt.yaml`` (checked: a bad one names file and line)."""
+    from bot import datafile
+
+    raw = datafile.load(_DOUBT_FILE)
+
+    def compiled(key: str) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for text in raw.get(key) or []:
+            try:
+                out.append(re.compile(str(text), re.IGNORECASE))
+            except re.error as error:
+                raise ValueError(f"{_DOUBT_FILE.name}: {key}: {text!r}: {error}") from None
+        return tuple(out)
+
+    return compiled("patterns"), compiled("against_no")
+
+
+def doubted(message: str, value: Any) -> bool:
+    """Whether doubt around the answer makes ``value`` unknown (see ``rules/doubt.yaml``)."""
+    patterns, against_no = _doubt()
+    if value == "no":
+        return any(p.search(message) for p in against_no)
+    return any(p.search(message) for p in patterns)

@@ -47,6 +47,8 @@ LEXICON_FILE = RULES_DIR / "lexicon.yaml"
 CONTEXT_FILE = RULES_DIR / "context.yaml"
 #: The emergency screen's phrasings (bot.nlp.emergency): their words join the speller's.
 EMERGENCIES_FILE = RULES_DIR / "emergencies.yaml"
+#: Indirect descriptions of the yes/no findings (bot.nlp.indirect): their words too.
+INDIRECT_FILE = RULES_DIR / "indirect.yaml"
 NLP_DIR = VAR_DIR / "nlp"
 CONTEXT_JSON = "context_rules.json"
 #: Category suffix of ConText rules whose scope ends at a clause break (a comma, a dash).
@@ -593,10 +595,11 @@ def build_nlp() -> Any:
     def tokenize(text: str) -> list[str]:
         return [t.text for t in nlp.make_doc(text)]
 
-    from bot.nlp.emergency import load_rules
+    from bot.nlp import emergency, indirect
 
     all_patterns = [p for e in lexicon.entries.values() for p in e.patterns]
-    all_patterns += load_rules().all_patterns()
+    all_patterns += emergency.load_rules().all_patterns()
+    all_patterns += indirect.load_rules().all_patterns()
     vocabulary = sorted(pattern_words(all_patterns, tokenize))
     nlp.add_pipe(
         "calx_normalizer",
@@ -677,7 +680,7 @@ def get_nlp() -> Any:
 
 def iter_rule_files() -> Iterator[Path]:
     """The files whose content the pipeline hash covers (for Make dependencies)."""
-    yield from (LEXICON_FILE, CONTEXT_FILE, EMERGENCIES_FILE, Path(__file__))
+    yield from (LEXICON_FILE, CONTEXT_FILE, EMERGENCIES_FILE, INDIRECT_FILE, Path(__file__))
 
 
 @lru_cache(maxsize=64)

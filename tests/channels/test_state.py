@@ -71,9 +71,12 @@ def test_control_questions_are_understood() -> None:
     assert [respondent_of(o["payload"]) for o in respondents["options"]] == ["patient", "proxy"]
 
 
-def test_a_change_after_the_read_back_is_typed() -> None:
-    spec = state.question_input("summary_confirmed", {"awaiting_change": True})
-    assert spec == {"kind": "text", "options": []}
+def test_a_change_after_the_read_back_is_picked_by_number() -> None:
+    slots = {"awaiting_change": True, "age": 40, "raynaud": "yes"}
+    spec = state.question_input("summary_confirmed", slots)
+    assert spec is not None and spec["kind"] == "choice"
+    assert [o["payload"] for o in spec["options"]] == ["1", "2"]
+    assert [o["value"] for o in spec["options"]] == ["age", "raynaud"]
 
 
 @pytest.mark.parametrize("code", ["age", "lesion_onset_age"])

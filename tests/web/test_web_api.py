@@ -78,7 +78,12 @@ def test_every_route_refuses_without_the_right_token(
 ) -> None:
     _record(api, cid)
     requests = _protected_requests(api, cid)
-    assert {url.split(cid)[-1] for _, url, _ in requests} == {"/summary", "/labs", "/export", "/api/interpret"}
+    assert {url.split(cid)[-1] for _, url, _ in requests} == {
+        "/summary",
+        "/labs",
+        "/export",
+        "/api/interpret",
+    }
     fmt = {"token": api.token, "token_prefix": api.token[:-1]}
     sent = {k: v.format(**fmt) for k, v in headers.items()}
     with api.anonymous() as client:
