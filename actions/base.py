@@ -152,11 +152,15 @@ def save_turn(tracker: Tracker, state: InterviewState, turn: Turn) -> None:
         AnswersNotStored: the store failed. The action fails rather than set slots the
             summary would lack; the channel asks the person to send the message again.
     """
-    if state.consent != "yes" or not (turn.answers or turn.red_flags):
+    if state.consent != "yes" or not (turn.answers or turn.red_flags or turn.labs):
         return
     try:
         recorder().answers(
-            tracker.sender_id, turn.answers, turn.red_flags, respondent=state.respondent
+            tracker.sender_id,
+            turn.answers,
+            turn.red_flags,
+            respondent=state.respondent,
+            labs=turn.labs,
         )
     except Exception as error:
         # the type only: a database error's text carries the statement's parameters
@@ -202,6 +206,8 @@ class BaseFormValidationAction(FormValidationAction, ABC):
             answer = self.handle(str(requested), state, tracker)
             if answer is None:
                 return []  # an interruption: the form is rejected and a rule answers
+            if state.reopen in answer.findings and turn.REOPEN not in answer.slots:
+                answer.slots[turn.REOPEN] = None  # the question gone back to is answered
             say(dispatcher, answer.messages)
             after = answer.apply(state)
             self.after_turn(tracker, state, after, answer)
@@ -218,6 +224,13 @@ def interpreter() -> Interpreter:
     from bot.nlp import interpret
 
     return interpret
+
+
+def lab_reader() -> Any:
+    """``bot.nlp.labs.read_labs``: lab results in a clinician's words."""
+    from bot.nlp.labs import read_labs
+
+    return read_labs
 
 
 def extractor() -> Extractor:

@@ -56,6 +56,8 @@ class ValidateInterviewForm(base.BaseFormValidationAction):
             return None
         if state.pending:
             answer.slots[turn.PENDING] = None  # answered something else: the document is dropped
+        if state.clinician:  # "Ca 3.1 high, PO4 nl, ACA+": the labs a case states
+            answer.labs = base.lab_reader()(text)
         removed = base.channel_note(tracker, "removed")
         if removed:
             answer.messages.insert(0, wording.text("identifier_removed", state.respondent))

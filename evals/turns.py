@@ -30,9 +30,9 @@ from evals import nlu, record
 SUITE = "turns"
 FORM = "interview_form"
 #: What a reply must not look like for a detour to count as handled.
-NOT_UNDERSTOOD = re.compile(
-    r"didn't quite understand|can't help with that here|say yes or no", re.I
-)
+NOT_UNDERSTOOD = re.compile(r"didn't quite understand|say yes or no", re.IGNORECASE)
+#: The reply to an off-topic question: right for one, wrong for a diagnosis question.
+OFF_TOPIC = re.compile(r"can't help with that here", re.IGNORECASE)
 #: Identifiers a reply or the stored words must not keep (digits runs, e-mail, UK postcode).
 IDENTIFIER = re.compile(
     r"\b\d[\d \-]{6,}\d\b|[\w.+-]+@[\w-]+\.[\w.]+|\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.I
@@ -137,7 +137,7 @@ def setup_events(turn: dict[str, Any]) -> list[dict[str, Any]]:
         events.append({"event": "slot", "name": "consent", "value": "yes"})
     if asked not in ("consent", "respondent"):
         events.append({"event": "slot", "name": "respondent", "value": respondent})
-        if asked != "age":
+        if asked != "age" and turn.get("behaviour") != "clinician_one_liner":
             events.append({"event": "slot", "name": "age", "value": 50})
     finding = turn.get("finding")
     if finding in findings and finding != asked:  # the earlier answer the turn is about
@@ -179,8 +179,10 @@ def _kept_question(played: Played, turn: dict[str, Any]) -> bool:
     return played.after.get("requested_slot") == asked and _unchanged(played, str(asked))
 
 
-def _understood(played: Played) -> bool:
-    return bool(played.replies) and not any(NOT_UNDERSTOOD.search(r) for r in played.replies)
+def _understood(played: Played, *, off_topic: bool = False) -> bool:
+    if not played.replies or any(NOT_UNDERSTOOD.search(r) for r in played.replies):
+        return False
+    return off_topic or not any(OFF_TOPIC.search(r) for r in played.replies)
 
 
 def _names_a_cause(played: Played) -> bool:
@@ -188,7 +190,7 @@ def _names_a_cause(played: Played) -> bool:
 
     names = {c.name.split("(")[0].strip().lower() for c in get_knowledge().causes.values()}
     said = " ".join(played.replies).lower()
-    return any(name in said for name in names)
+    return any(re.search(rf"\b{re.escape(name)}\b", said) for name in names)
 
 
 def check(turn: dict[str, Any], played: Played) -> list[str]:
@@ -238,7 +240,7 @@ def _no_answer_stored(turn: dict[str, Any], played: Played) -> list[str]:
     out = []
     if _findings(played.after) != _findings(played.before):
         out.append("an answer changed")
-    if not _understood(played):
+    if not _understood(played, off_topic=turn.get("behaviour") in ("off_topic", "why_question")):
         out.append("answered as not understood")
     return out
 

@@ -240,10 +240,12 @@ def handle(
             return corrected
     if kind == "skip" and finding:  # "can we just move on?" is no answer, whatever it codes to
         return skip(state, requested)
+    if kind in ("diagnosis_question", "frustration") and value in (None, UNKNOWN):
+        return _again(
+            state, wording.text(kind, state.respondent)
+        )  # "is it cancer?" is no "unknown"
     if value is not None:
         return None
-    if kind in ("diagnosis_question", "frustration"):
-        return _again(state, wording.text(kind, state.respondent))
     if not interrupting:  # "why?", "what is calcinosis?" are for the rules, in English
         codes = language.language_of(text)
         if codes:

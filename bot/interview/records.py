@@ -48,15 +48,19 @@ class Recorder:
         red_flags: Sequence[RedFlag] = (),
         *,
         respondent: str | None = None,
+        labs: Mapping[str, str] | None = None,
     ) -> None:
-        """Store answers ``{code: (value, words)}`` and red flags told, in one transaction."""
-        if not answers and not red_flags:
+        """Store answers ``{code: (value, words)}``, red flags told and labs, in one transaction."""
+        if not answers and not red_flags and not labs:
             return
         with self.database.session() as session:
             if answers:
                 crud.record_answers(session, conversation_id, answers, respondent=respondent)
             for flag in red_flags:
                 crud.record_red_flag(session, conversation_id, flag.code, flag.advice)
+            if labs:
+                crud.get_or_create_conversation(session, conversation_id)
+                crud.set_labs(session, conversation_id, labs, actor=crud.INTERVIEW_ACTOR)
 
     def emergency(
         self, conversation_id: str, kind: str, advice: str, *, channel: str | None = None

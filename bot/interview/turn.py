@@ -213,6 +213,8 @@ class Turn:
     answers: dict[str, tuple[Any, str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     red_flags: list[workup.RedFlag] = field(default_factory=list)
+    #: Lab results a clinician stated in the message ({lab code: value}), stored with it.
+    labs: dict[str, str] = field(default_factory=dict)
 
     def set_finding(self, code: str, value: Any, words: str) -> None:
         """Set ``code`` to ``value``, keeping the person's ``words`` for the store."""

@@ -591,6 +591,27 @@ def _injected_elsewhere(mentions: list[Mention], context: Mapping[str, Any] | No
 # ----------------------------------------------------------------------------- mentions
 
 
+def _places_of_the_lumps(text: str, message: str, mentions: list[Mention]) -> list[str] | None:
+    """Where the lumps are, when a message says so in passing.
+
+    "Hard lumps on her elbows and knees", "calcinosis fingertips + forearms": the places
+    named in the sentences that name the lumps, affirmed, coded as the location question
+    would code them.
+    """
+    lesion_sentences = {m.sentence for m in mentions if m.label == "LESION"}
+    if not lesion_sentences:
+        return None
+    sites = [
+        m
+        for m in mentions
+        if m.sentence in lesion_sentences and m.label == "BODY_SITE" and m.status == "affirmed"
+    ]
+    if not sites:
+        return None
+    value = _locations(text, message, sites)
+    return value if isinstance(value, list) and value else None
+
+
 def _mention_value(m: Mention, e: Evidence, asked: str | None, over: bool = False) -> Any:
     """The value a mention gives another finding, or None if it should not count.
 
@@ -648,7 +669,9 @@ def _texture(mentions: list[Mention]) -> set[Any]:
     }
 
 
-def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str, Any]:
+def _mentions(
+    mentions: list[Mention], text: str, asked: str | None, message: str | None = None
+) -> dict[str, Any]:
     skip = {asked} if asked else set()
     for group in _CONFUSABLE:
         if asked in group:
@@ -688,6 +711,10 @@ def _mentions(mentions: list[Mention], text: str, asked: str | None) -> dict[str
             out[code] = "no"
     if diagnoses:
         out["known_diagnoses"] = findings["known_diagnoses"].check(diagnoses)
+    if message is not None and "lesion_locations" not in skip:
+        places = _places_of_the_lumps(text, message, mentions)
+        if places:
+            out["lesion_locations"] = places
     if "high_cholesterol" not in skip and "high_cholesterol" not in out:
         measured = lipid_value(text)
         if measured is not None:
@@ -755,7 +782,8 @@ def interpret(
     if spec.type != "text" and value not in (None, UNKNOWN) and doubted(message, value):
         value = UNKNOWN  # a hedge is never a yes ("doesn't everyone?", "is that the same?")
     asked = None if spec.type == "text" else finding
-    return Interpretation(finding=finding, value=value, mentions=_mentions(mentions, text, asked))
+    found = _mentions(mentions, text, asked, message)
+    return Interpretation(finding=finding, value=value, mentions=found)
 
 
 def extract(message: str, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -769,7 +797,7 @@ def extract(message: str, context: Mapping[str, Any] | None = None) -> dict[str,
     text = normalize(message)
     if not text:
         return {}
-    return _mentions(analyse(message), text, None)
+    return _mentions(analyse(message), text, None, message)
 
 
 _DOUBT_FILE = Path(__file__).resolve().parent / "rules" / "doubt.yaml"
