@@ -76,11 +76,8 @@ def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
     assert widget.options() == ["Yes", "No"]
     assert "hello" not in widget.texts("user")  # the automatic first message is not shown
     widget.choose("Yes")
-    assert widget.options() == [
-        "I'm the patient",
-        "I'm answering for someone else",
-        "I'm a clinician",
-    ]
+    # the widget is never staff: no clinician to pick (CONTRACT.md)
+    assert widget.options() == ["I'm the patient", "I'm answering for someone else"]
     widget.choose("I'm the patient")
     assert widget.options() == ["Yes", "No", "I don't know"]
     assert widget.progress() is not None and widget.progress().startswith("About ")
