@@ -44,11 +44,14 @@ CUES = (
     "resolved",
     "general",
     "other_person",
+    "lasting",
     "recent",
 )
 WHERE = ("before", "clause", "sentence")
 #: Cues a kind may ignore (``immune:``).
-IMMUNE = frozenset({"hypothetical", "past", "chronic", "resolved", "general", "other_person"})
+IMMUNE = frozenset(
+    {"hypothetical", "past", "chronic", "resolved", "general", "other_person", "lasting"}
+)
 #: Tokens that end a clause (a cue's reach) inside a sentence.
 CLAUSE_BREAKS = frozenset({",", ";", ":", "(", ")", "-", "\u2013", "\u2014", "...", "/"})
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "whereas", "except", "yet"})
@@ -87,6 +90,8 @@ class Pattern:
     text: str
     needs: tuple[str, ...] = ()
     where: str = ""
+    #: Opt-in cues this pattern yields to (``yields:``), beyond those every pattern heeds.
+    yields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ class Cue:
     patterns: tuple[str, ...]
     #: Words that look like this cue and are not it ("I'm used to it" is no past habit).
     pseudo: tuple[str, ...] = ()
+    #: Heeded only by the patterns that list it in ``yields:`` (``opt_in: true``).
+    opt_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,10 +173,15 @@ def _patterns(raw: Any, where: str) -> tuple[Pattern, ...]:
             out.append(Pattern(item, where=where))
         elif isinstance(item, Mapping) and isinstance(item.get("pattern"), str):
             spot = datafile.where(EMERGENCIES_FILE, item)
-            needs = _strings(item.get("needs"), spot, "needs")
-            out.append(Pattern(str(item["pattern"]), needs, spot))
+            needs = _strings(item["needs"], spot, "needs") if "needs" in item else ()
+            yields = frozenset(_strings(item.get("yields") or [], spot, "yields"))
+            if not yields <= set(CUES):
+                raise EmergencyRuleError(f"{spot}: unknown cues in yields: {sorted(yields)}")
+            out.append(Pattern(str(item["pattern"]), needs, spot, yields))
         else:
-            raise EmergencyRuleError(f"{where}: a pattern is a string or {{pattern:, needs:}}")
+            raise EmergencyRuleError(
+                f"{where}: a pattern is a string or {{pattern:, needs:, yields:}}"
+            )
     return tuple(out)
 
 
@@ -210,7 +222,12 @@ def parse_rules(raw: Any, path: Path = EMERGENCIES_FILE) -> Rules:
             raise EmergencyRuleError(f"{where}: cue {category!r}: reach must be a positive number")
         patterns = _strings(spec.get("patterns"), where, f"cue {category!r} patterns")
         pseudo = _strings(spec.get("pseudo") or [], where, f"cue {category!r} pseudo")
-        cues[str(category)] = Cue(str(category), str(spec["where"]), reach, patterns, pseudo)
+        opt_in = spec.get("opt_in", False)
+        if not isinstance(opt_in, bool):
+            raise EmergencyRuleError(f"{where}: cue {category!r}: opt_in must be true or false")
+        cues[str(category)] = Cue(
+            str(category), str(spec["where"]), reach, patterns, pseudo, opt_in
+        )
     rules = Rules(known, tuple(kinds), cues)
     for text in rules_texts(rules):
         for name in _CLASS.findall(text):
@@ -436,8 +453,16 @@ class _Context:
             "resolved": self._present("resolved", start, end),
             "general": self._present("general", start, end),
             "other_person": self._someone_elses_past(start, end),
+            "lasting": self._present("lasting", start, end),
         }
-        return not any(v for k, v in against.items() if k not in kind.immune)
+        pattern = kind.patterns[index]
+        return not any(
+            v for k, v in against.items() if k not in kind.immune and self._heeds(pattern, k)
+        )
+
+    def _heeds(self, pattern: Pattern, category: str) -> bool:
+        cue = self.rules.cues.get(category)
+        return cue is None or not cue.opt_in or category in pattern.yields
 
 
 def _negates(spec: dict[str, Any]) -> bool:

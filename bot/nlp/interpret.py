@@ -94,6 +94,9 @@ def not_so_now(text: str) -> bool:
 #: Multi-valued findings are never filled in passing: a mention may be only part of the list.
 _NEVER_MENTIONED = frozenset({"lesion_locations"})
 _LESION_GROUP = "the lumps"
+#: The value an enum may keep for an answer in between (lesion_consistency's "unsure"): a
+#: hedged answer to it is that value, not "unknown".
+_UNSURE = "unsure"
 
 
 @dataclass(frozen=True)
@@ -596,20 +599,35 @@ def _places_of_the_lumps(text: str, message: str, mentions: list[Mention]) -> li
 
     "Hard lumps on her elbows and knees", "calcinosis fingertips + forearms": the places
     named in the sentences that name the lumps, affirmed, coded as the location question
-    would code them.
+    would code them. A place goes with the nearest word for a lesion in its sentence; when
+    the message has a word of the lumps alone ("bumps", "nodules"), places by a word that
+    names a rash's marks too ("red spots", "plaques": ``ambiguous`` in the lexicon) are left.
     """
-    lesion_sentences = {m.sentence for m in mentions if m.label == "LESION"}
-    if not lesion_sentences:
+    lesions = [m for m in mentions if m.label == "LESION"]
+    if not lesions:
         return None
-    sites = [
-        m
-        for m in mentions
-        if m.sentence in lesion_sentences and m.label == "BODY_SITE" and m.status == "affirmed"
-    ]
+    only_lumps = any(not m.entry.ambiguous for m in lesions)
+
+    def nearest(site: Mention) -> Mention | None:
+        same = [m for m in lesions if m.sentence == site.sentence]
+        return min(same, key=lambda m: _gap(m, site)) if same else None
+
+    sites = []
+    for m in mentions:
+        if m.label != "BODY_SITE" or m.status != "affirmed":
+            continue
+        lesion = nearest(m)
+        if lesion is not None and not (only_lumps and lesion.entry.ambiguous):
+            sites.append(m)
     if not sites:
         return None
     value = _locations(text, message, sites)
     return value if isinstance(value, list) and value else None
+
+
+def _gap(a: Mention, b: Mention) -> int:
+    """Characters between two mentions (0 when they overlap)."""
+    return max(0, max(a.start_char, b.start_char) - min(a.end_char, b.end_char))
 
 
 def _mention_value(m: Mention, e: Evidence, asked: str | None, over: bool = False) -> Any:
@@ -779,8 +797,9 @@ def interpret(
         value = UNKNOWN
     if value is not None:
         value = spec.check(value)
-    if spec.type != "text" and value not in (None, UNKNOWN) and doubted(message, value):
-        value = UNKNOWN  # a hedge is never a yes ("doesn't everyone?", "is that the same?")
+    unsure = _UNSURE if _UNSURE in spec.values else UNKNOWN
+    if spec.type != "text" and value not in (None, UNKNOWN, unsure) and doubted(message, value):
+        value = unsure  # a hedge is never a yes ("doesn't everyone?", "is that the same?")
     asked = None if spec.type == "text" else finding
     found = _mentions(mentions, text, asked, message)
     return Interpretation(finding=finding, value=value, mentions=found)

@@ -38,6 +38,12 @@ EMERGENCIES = [
     ("poisoning", "I took a whole packet of paracetamol an hour ago"),
     ("other", "worst headache of my life came on suddenly"),
     ("other", "should I call an ambulance?"),
+    # a sign of stroke is told whatever its duration; confusion alone only when it is new
+    ("stroke", "her face has been drooping on one side for 3 days"),
+    ("stroke", "slurring her words for the past hour"),
+    ("stroke", "he suddenly started talking nonsense"),
+    # events counted before, one happening now
+    ("chest_pain", "pt had STEMI x2, now crushing CP"),
 ]
 NOT_EMERGENCIES = [
     "never had chest pains",
@@ -55,6 +61,11 @@ NOT_EMERGENCIES = [
     "I'm doing a first aid course, CPR and choking",
     "I take one vitamin D tablet a day",
     "heartburn after meals, on and off for months",
+    # confusion that has lasted days: a same-day red flag (high calcium), not an ambulance
+    "she's constipated, and for the last few days she's confused, saying things that don't make sense",
+    # events counted are events had
+    "54M ESRD on HD, DM/HTN/CAD x2 MI/AF, referred for painful skin lesions",
+    "mum has had two heart attacks",
 ]
 
 
@@ -108,6 +119,11 @@ def _raw() -> dict[str, Any]:
         (lambda d: d["kinds"]["seizure"].update(immune=["tuesdays"]), "unknown immune"),
         (lambda d: d["kinds"]["bleeding"]["patterns"].append("{NO_SUCH_CLASS} x"), "unknown class"),
         (lambda d: d["cues"]["negation"].update(reach=0), "reach"),
+        (lambda d: d["cues"]["lasting"].update(opt_in="yes"), "opt_in"),
+        (
+            lambda d: d["kinds"]["stroke"]["patterns"].append({"pattern": "x", "yields": ["y"]}),
+            "unknown cues in yields",
+        ),
     ],
 )
 def test_a_mistake_in_the_rules_is_named_with_its_file(change: Any, message: str) -> None:

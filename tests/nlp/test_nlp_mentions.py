@@ -219,3 +219,32 @@ def test_extract_corrections_and_shorthand(message: str, expected: dict[str, Any
     found = extract(message)
     for code, value in expected.items():
         assert found.get(code) == value, (code, found)
+
+
+@pytest.mark.parametrize(
+    ("message", "places"),
+    [
+        ("hard lumps on her elbows and knees", ["elbows", "knees"]),
+        ("calcinosis fingertips + forearms", ["fingers", "forearms"]),
+        ("white spots on my fingers", ["fingers"]),  # no other word for the lumps: theirs
+        # a rash's places are not the lumps' when the lumps have a word of their own
+        (
+            "a rash on my eyelids and hands and red spots on my thighs. "
+            "my mum felt hard bumps on my elbows",
+            ["elbows"],
+        ),
+        (
+            "Erythematous patches forehead/nose, small plaques on knees, "
+            "multiple firm SC nodules on dorsal hands and elbows",
+            ["hands", "elbows"],
+        ),
+    ],
+)
+def test_the_places_of_the_lumps_said_in_passing(message: str, places: list[str]) -> None:
+    assert sorted(extract(message)["lesion_locations"]) == sorted(places)
+
+
+def test_a_hedge_on_a_texture_is_the_in_between_value_not_unknown() -> None:
+    said = "they're so tiny I honestly can't tell, firm-ish? like grains under the skin"
+    assert interpret("lesion_consistency", said).value == "unsure"
+    assert interpret("lesion_pain", "maybe a bit, but doesn't everyone?").value == "unknown"
