@@ -8,43 +8,29 @@ patient or proxy is never shown a diagnosis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from bot.channels.base import AgentAccess, completed_in_turn
-from bot.interview import readback
-from bot.knowledge import get_dictionary
-
-
-@dataclass(frozen=True)
-class Cause:
-    """One cause of the differential, best first."""
-
-    rank: int
-    name: str
-    group: str
-    score: float
-    reasons_for: tuple[str, ...]
-    reasons_against: tuple[str, ...]
+from bot.export import report as view
+from bot.export.text import report_text
 
 
 @dataclass(frozen=True)
 class Report:
-    """What a clinician is shown at the end: differential, workup, red flags, link."""
+    """What a clinician is shown at the end: the one summary view, its text and its link."""
 
-    conversation_id: str
-    causes: tuple[Cause, ...]
-    labs: tuple[str, ...]
-    also: tuple[tuple[str, str], ...]
-    imaging: tuple[tuple[str, str], ...]
-    not_recommended: tuple[tuple[str, str], ...]
-    red_flags: tuple[str, ...]
+    view: view.Report
     url: str
-    rules_version: str
     #: The same report as plain text: the interview's own wording of it.
     text: str
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation the report is of."""
+        return self.view.conversation_id
 
 
 def console_url(web_url: str, conversation_id: str) -> str:
@@ -52,63 +38,11 @@ def console_url(web_url: str, conversation_id: str) -> str:
     return f"{web_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}"
 
 
-def _lab_name(code: str) -> str:
-    lab = get_dictionary().labs.get(code)
-    return lab.name if lab is not None else code.replace("_", " ")
-
-
-def _imaging(codes: Sequence[str], reasons: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    dictionary = get_dictionary()
-    return tuple(
-        (
-            readback.IMAGING_NAMES.get(code, code),
-            str(reasons.get(code) or dictionary.imaging.get(code) or ""),
-        )
-        for code in codes
-    )
-
-
 def build_report(summary: Mapping[str, Any], web_url: str) -> Report:
     """The report for a stored summary (the contract's shape)."""
-    dictionary = get_dictionary()
-    scored = [c for c in summary.get("differential") or [] if float(c.get("score", 0)) > 0]
-    causes = tuple(
-        Cause(
-            rank=rank,
-            name=str(cause.get("name") or str(cause["code"]).replace("_", " ")),
-            group=str(cause.get("group") or ""),
-            score=float(cause.get("score", 0)),
-            reasons_for=tuple(str(r) for r in (cause.get("for") or [])[: readback.TOP_REASONS]),
-            reasons_against=tuple(
-                str(r) for r in (cause.get("against") or [])[: readback.TOP_REASONS]
-            ),
-        )
-        for rank, cause in enumerate(scored[: readback.TOP_CAUSES], start=1)
-    )
-    work = summary.get("workup") or {}
-    reasons = work.get("reasons") or {}
-    labs = list(work.get("labs") or [])
-    core = [code for code in labs if code in dictionary.labs_core]
-    also = tuple(
-        (_lab_name(code), str(reasons.get(code) or dictionary.labs_conditional.get(code, "")))
-        for code in labs
-        if code not in core
-    )
-    conversation_id = str(summary["conversation_id"])
+    built = view.build_report(summary)
     return Report(
-        conversation_id=conversation_id,
-        causes=causes,
-        labs=tuple(_lab_name(code) for code in core),
-        also=also,
-        imaging=_imaging(work.get("imaging") or [], reasons),
-        not_recommended=_imaging(work.get("not_recommended") or [], reasons),
-        red_flags=tuple(
-            str(flag.get("clinician") or flag.get("advice") or flag.get("code"))
-            for flag in summary.get("red_flags") or []
-        ),
-        url=console_url(web_url, conversation_id),
-        rules_version=str(summary.get("rules_version") or ""),
-        text=readback.clinician_report(summary),
+        view=built, url=console_url(web_url, built.conversation_id), text=report_text(built)
     )
 
 
@@ -135,8 +69,3 @@ async def report_if_completed(agent: AgentAccess, sender_id: str, web_url: str) 
     if tracker is None or not completed_in_turn(tracker):
         return None
     return await clinician_report(sender_id, web_url)
-
-
-def with_reasons(name: str, reason: str) -> str:
-    """``name (reason)``, or the name alone."""
-    return f"{name} ({reason})" if reason else name

@@ -35,7 +35,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import base, guard
-from bot.channels.report import Report, with_reasons
+from bot.channels.report import Report
+from bot.export.report import TOP_REASONS
+from bot.export.text import workup_lines
 from bot.ratelimit import ALLOWED, Decision
 from bot.settings import split_list
 
@@ -176,35 +178,28 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def report_blocks(report: Report) -> list[dict[str, Any]]:
-    """The clinician's report as Block Kit: differential, workup, red flags, console link."""
+    """The clinician's report as Block Kit, in the summary's order, with the console link."""
+    summary = report.view
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Differential and workup"}}
+        {"type": "header", "text": {"type": "plain_text", "text": "Differential and workup"}},
+        _section(f"*{escape(summary.urgency_label)}*"),
     ]
-    for flag in report.red_flags:
-        blocks.append(_section(f":warning: *Red flag:* {escape(flag)}"))
-    for cause in report.causes:
-        lines = [
-            f"*{cause.rank}. {escape(cause.name)}*  _{escape(cause.group)}, "
-            f"score {cause.score:.2f}_"
-        ]
-        if cause.reasons_for:
-            lines.append("For: " + escape("; ".join(cause.reasons_for)))
-        if cause.reasons_against:
-            lines.append("Against: " + escape("; ".join(cause.reasons_against)))
+    for flag in summary.red_flags:
+        said = f": {flag.clinician}" if flag.clinician else ""
+        blocks.append(_section(f":warning: *{escape(flag.title)}*{escape(said)}"))
+    for cause in summary.leading:
+        lines = [f"*{cause.rank}. {escape(cause.name)}*  _{escape(cause.group_title)}_"]
+        if cause.evidence_for:
+            lines.append("For: " + escape("; ".join(cause.evidence_for[:TOP_REASONS])))
+        if cause.evidence_against:
+            lines.append("Against: " + escape("; ".join(cause.evidence_against[:TOP_REASONS])))
+        if cause.confirm:
+            lines.append("To confirm: " + escape(cause.confirm))
         blocks.append(_section("\n".join(lines)))
-    if not report.causes:
+    if not summary.leading:
         blocks.append(_section("No cause scores above zero on the findings given."))
     blocks.append({"type": "divider"})
-    work = ["*Workup to order*"]
-    if report.labs:
-        work.append("• Labs: " + escape(", ".join(report.labs)))
-    work += [f"• Also: {escape(with_reasons(n, r))}" for n, r in report.also]
-    if report.imaging:
-        names = "; ".join(with_reasons(n, r) for n, r in report.imaging)
-        work.append("• Imaging: " + escape(names))
-    if report.not_recommended:
-        names = "; ".join(with_reasons(n, r) for n, r in report.not_recommended)
-        work.append("• Not recommended: " + escape(names))
+    work = ["*Workup to order*", *(escape(line) for line in workup_lines(summary))]
     blocks.append(_section("\n".join(work)))
     blocks.append(
         {
@@ -220,8 +215,8 @@ def report_blocks(report: Report) -> list[dict[str, Any]]:
         }
     )
     note = "Decision support for clinicians, not a diagnosis."
-    if report.rules_version:
-        note += f" Rules {escape(report.rules_version)}."
+    if summary.rules_version:
+        note += f" Rules {escape(summary.rules_version)}."
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     return blocks
 

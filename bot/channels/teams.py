@@ -36,7 +36,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import base, guard
-from bot.channels.report import Report, with_reasons
+from bot.channels.report import Report
+from bot.export.report import TOP_REASONS
+from bot.export.text import workup_facts
 from bot.ratelimit import ALLOWED, Decision
 from bot.settings import split_list
 
@@ -249,7 +251,8 @@ def markdown(text: str) -> str:
 
 
 def report_card(report: Report) -> dict[str, Any]:
-    """The clinician's report as an Adaptive Card attachment."""
+    """The clinician's report as an Adaptive Card attachment, in the summary's order."""
+    summary = report.view
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -258,25 +261,33 @@ def report_card(report: Report) -> dict[str, Any]:
             "size": "Medium",
             "wrap": True,
         },
+        {"type": "TextBlock", "text": summary.urgency_label, "wrap": True, "weight": "Bolder"},
     ]
     body += [
-        {"type": "TextBlock", "text": f"Red flag: {flag}", "color": "Attention", "wrap": True}
-        for flag in report.red_flags
+        {
+            "type": "TextBlock",
+            "text": f"{flag.title}: {flag.clinician}" if flag.clinician else flag.title,
+            "color": "Attention",
+            "wrap": True,
+        }
+        for flag in summary.red_flags
     ]
-    for cause in report.causes:
+    for cause in summary.leading:
         body.append(
             {
                 "type": "TextBlock",
                 "wrap": True,
                 "spacing": "Medium",
-                "text": f"**{cause.rank}. {cause.name}** ({cause.group}, score {cause.score:.2f})",
+                "text": f"**{cause.rank}. {cause.name}** ({cause.group_title})",
             }
         )
         details = []
-        if cause.reasons_for:
-            details.append("For: " + "; ".join(cause.reasons_for))
-        if cause.reasons_against:
-            details.append("Against: " + "; ".join(cause.reasons_against))
+        if cause.evidence_for:
+            details.append("For: " + "; ".join(cause.evidence_for[:TOP_REASONS]))
+        if cause.evidence_against:
+            details.append("Against: " + "; ".join(cause.evidence_against[:TOP_REASONS]))
+        if cause.confirm:
+            details.append("To confirm: " + cause.confirm)
         if details:
             body.append(
                 {
@@ -287,7 +298,7 @@ def report_card(report: Report) -> dict[str, Any]:
                     "spacing": "None",
                 }
             )
-    if not report.causes:
+    if not summary.leading:
         body.append(
             {
                 "type": "TextBlock",
@@ -295,21 +306,7 @@ def report_card(report: Report) -> dict[str, Any]:
                 "text": "No cause scores above zero on the findings given.",
             }
         )
-    facts = []
-    if report.labs:
-        facts.append({"title": "Labs", "value": ", ".join(report.labs)})
-    facts += [{"title": "Also", "value": with_reasons(n, r)} for n, r in report.also]
-    if report.imaging:
-        facts.append(
-            {"title": "Imaging", "value": "; ".join(with_reasons(n, r) for n, r in report.imaging)}
-        )
-    if report.not_recommended:
-        facts.append(
-            {
-                "title": "Not recommended",
-                "value": "; ".join(with_reasons(n, r) for n, r in report.not_recommended),
-            }
-        )
+    facts = [{"title": heading, "value": tests} for heading, tests in workup_facts(summary)]
     body.append(
         {
             "type": "TextBlock",
@@ -321,8 +318,8 @@ def report_card(report: Report) -> dict[str, Any]:
     )
     body.append({"type": "FactSet", "facts": facts})
     note = "Decision support for clinicians, not a diagnosis."
-    if report.rules_version:
-        note += f" Rules {report.rules_version}."
+    if summary.rules_version:
+        note += f" Rules {summary.rules_version}."
     body.append(
         {"type": "TextBlock", "text": note, "isSubtle": True, "size": "Small", "wrap": True}
     )

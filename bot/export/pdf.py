@@ -1,8 +1,9 @@
 """PDF export of a summary (reportlab): the console page on paper.
 
-Red flags first, then the findings grouped as the dictionary groups them (coded
-answer beside the person's own words), the differential with its evidence, the
-workup checklist, the labs and the review. Every string is escaped before it
+In the order of :class:`bot.export.report.Report`: urgency and red flags, the
+leading causes with their evidence, the workup checklist, the findings present,
+absent and not known (coded answer beside the person's own words; "not asked" in
+one line), the labs and the review. Every string is escaped before it
 reaches reportlab's paragraph markup, so patient text is printed, never parsed.
 The Bitstream Vera font shipped with reportlab covers accented Latin text.
 """
@@ -46,7 +47,6 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import (
-        KeepTogether,
         Paragraph,
         SimpleDocTemplate,
         Spacer,
@@ -87,6 +87,7 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
     width = A4[0] - 30 * mm
     story: list[Any] = [
         para("Calx: calcinosis history summary", h1),
+        para(report.urgency_label, h2 if report.red_flags else body),
         para(
             f"Conversation {report.conversation_id} · status {report.status_label} · "
             f"answered by {report.respondent_label}",
@@ -103,25 +104,6 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
         Spacer(1, 4 * mm),
     ]
     story += _red_flags(report, para, h2, flag)
-    story.append(para("Findings", h2))
-    for group in report.groups:
-        rows = [[row.question, row.answer, row.words or ""] for row in group.rows]
-        story.append(
-            KeepTogether(
-                [
-                    para(group.title, h3),
-                    table(
-                        rows,
-                        [0.42 * width, 0.22 * width, 0.36 * width],
-                        [
-                            "Question",
-                            "Coded answer",
-                            "In their own words",
-                        ],
-                    ),
-                ]
-            )
-        )
     story.append(para("Differential", h2))
     if report.differential:
         rows = [
@@ -131,10 +113,15 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
                 "\n".join(f"- {e}" for e in c.evidence_against) or "-",
                 c.confirm or "-",
             ]
-            for c in report.differential
+            for c in report.leading
         ]
         widths = [0.28 * width, 0.24 * width, 0.2 * width, 0.28 * width]
         story.append(table(rows, widths, ["Cause", "For", "Against", "Confirm or exclude"]))
+        rest = report.differential[len(report.leading) :]
+        if rest:
+            story.append(
+                para("Less likely: " + "; ".join(f"{c.name} ({c.percent})" for c in rest), small)
+            )
     else:
         story.append(para("No cause scores above zero yet."))
     story.append(para("Workup checklist", h2))
@@ -143,13 +130,24 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
         if section.note:
             story.append(para(section.note, small))
         for item in section.items:
-            mark = "[x]" if item.result else "[  ]"
-            line = f"{mark} {item.name}"
+            line = f"{item.mark_text} {item.name}"
             if item.result:
                 line += f" (result: {item.result})"
             if item.reason and item.reason != section.note:
                 line += f": {item.reason}"
             story.append(para(line))
+    story.append(para("Findings", h2))
+    parts = (("Present", report.positives), ("Absent", report.negatives))
+    for title, found in (*parts, ("Did not know", report.unknown)):
+        if not found:
+            continue
+        lines = [[row.label, row.answer, row.words or ""] for row in found]
+        widths = [0.34 * width, 0.26 * width, 0.4 * width]
+        story.append(para(f"{title} ({len(found)})", h3))
+        story.append(table(lines, widths, ["Finding", "Coded answer", "In their own words"]))
+    if report.not_asked:
+        names = ", ".join(row.label for row in report.not_asked)
+        story.append(para(f"Not asked ({len(report.not_asked)}): {names}", small))
     story.append(para("Labs entered", h2))
     if report.labs:
         rows = [

@@ -1,23 +1,30 @@
-"""The summary laid out for a clinician: one model for the console page, the PDF and FHIR.
+"""The one view of a conversation's summary, for every face that shows it to a clinician.
 
-:func:`build_report` turns the summary of :func:`bot.summary.get_summary` into
-plain dataclasses: red flags first, findings grouped as the dictionary groups
-them (answered, ``unknown`` or not asked), the differential with its evidence,
-the workup as a checklist, the labs and the review. :func:`compare` says what a
-change of labs moved in the differential and which tests it added or dropped.
+:func:`build_report` turns the summary of :func:`bot.summary.get_summary` into a typed
+:class:`Report` (pydantic: it is also the response model of
+``GET /api/conversations/{id}/report``). The console page, the PDF, FHIR, the Slack and
+Teams reports and the chat's plain-text report all render it, in the same order, so names,
+order and labels cannot drift between them:
 
-Strings here are data: every renderer escapes them for its own format.
+1. red flags and the urgency they make;
+2. the leading causes with what is for, against and what would confirm;
+3. the workup to order (X-ray first; MRI marked not recommended);
+4. positive findings, then negatives, then "did not know"; "not asked" folded away.
+
+Findings are worded for a clinician (``label_clinician`` and the clinician question of
+``bot/interview/wording.yaml``). Strings here are data: every renderer escapes them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from bot.knowledge import get_dictionary
-from bot.knowledge.dictionary import UNKNOWN, Finding
+from bot.knowledge.dictionary import UNKNOWN
 
 STATUS_LABELS = {"in_progress": "In progress", "complete": "Complete", "reviewed": "Reviewed"}
 RESPONDENT_LABELS = {
@@ -60,23 +67,56 @@ WORKUP_LAB = {
     "kidney_function": "creatinine",
     "albumin_protein": "albumin",
 }
+#: The causes a short report (chat, the head of the PDF) leads with: at least MIN_CAUSES,
+#: more while they score at least MIN_SCORE, at most TOP_CAUSES; TOP_REASONS reasons each.
+TOP_CAUSES = 5
+MIN_CAUSES = 3
+MIN_SCORE = 0.01
+TOP_REASONS = 3
+#: How each urgency reads.
+URGENCY_LABELS = {
+    "emergency": "Emergency advice was given during the interview",
+    "urgent": "Urgent: red flags to act on",
+    "routine": "No red flags: routine review",
+}
+#: How a workup item is marked, the same everywhere ("not recommended" is never a box).
+MARKS = {"to_do": "☐", "done": "☑", "not_recommended": "✗"}
+MARK_WORDS = {"to_do": "to do", "done": "done", "not_recommended": "not recommended"}
+#: The marks where the glyphs are not in the font (the PDF).
+MARK_TEXT = {"to_do": "[  ]", "done": "[x]", "not_recommended": "[not recommended]"}
+
+Urgency = Literal["emergency", "urgent", "routine"]
+FindingState = Literal["positive", "negative", "unknown", "not_asked"]
+ItemState = Literal["to_do", "done", "not_recommended"]
 
 
-@dataclass(frozen=True)
-class FindingRow:
-    """One finding: the coded answer beside the person's own words."""
+class View(BaseModel):
+    """A part of the report: read-only once built."""
+
+    class Config:
+        allow_mutation = False
+
+
+class FindingRow(View):
+    """One finding: its clinician label and question, the coded answer, the person's words."""
 
     code: str
+    label: str
     question: str
-    state: str  # answered | unknown | not_asked
+    group: str
+    state: FindingState
     answer: str
     words: str | None = None
     value: Any = None
 
+    @property
+    def answered(self) -> bool:
+        """Whether the question was put and answered (``unknown`` included)."""
+        return self.state != "not_asked"
 
-@dataclass(frozen=True)
-class FindingGroup:
-    """Findings under one heading of the dictionary."""
+
+class FindingGroup(View):
+    """Findings under one heading of the dictionary, in the dictionary's order."""
 
     key: str
     title: str
@@ -85,11 +125,10 @@ class FindingGroup:
     @property
     def answered(self) -> int:
         """How many findings of the group have an answer (``unknown`` included)."""
-        return sum(row.state != "not_asked" for row in self.rows)
+        return sum(row.answered for row in self.rows)
 
 
-@dataclass(frozen=True)
-class RedFlagRow:
+class RedFlagRow(View):
     """A red flag: what the clinician should know and the advice the person was given.
 
     ``advice`` is what the person was told (``told_at``); ``None`` for ``told_at``
@@ -101,10 +140,10 @@ class RedFlagRow:
     clinician: str | None
     advice: str
     told_at: str | None
+    emergency: bool = False
 
 
-@dataclass(frozen=True)
-class CauseRow:
+class CauseRow(View):
     """One cause of the differential with its evidence."""
 
     rank: int
@@ -123,18 +162,32 @@ class CauseRow:
         return percent(self.score)
 
 
-@dataclass(frozen=True)
-class WorkupItem:
-    """A test to order, with the reason; ``result`` once a lab value is entered."""
+class WorkupItem(View):
+    """A test: its name, the reason, how it stands; ``result`` once a lab value is entered."""
 
     code: str
     name: str
     reason: str
     result: str | None = None
+    state: ItemState = "to_do"
+
+    @property
+    def mark(self) -> str:
+        """The box drawn for it: ☐ to do, ☑ done, ✗ not recommended."""
+        return MARKS[self.state]
+
+    @property
+    def mark_text(self) -> str:
+        """The mark in ASCII: ``[  ]``, ``[x]``, ``[not recommended]``."""
+        return MARK_TEXT[self.state]
+
+    @property
+    def mark_words(self) -> str:
+        """The mark in words, for screen readers and plain text."""
+        return MARK_WORDS[self.state]
 
 
-@dataclass(frozen=True)
-class WorkupSection:
+class WorkupSection(View):
     """A part of the workup checklist."""
 
     key: str
@@ -143,8 +196,7 @@ class WorkupSection:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class LabRow:
+class LabRow(View):
     """A lab value entered, by whom and when."""
 
     code: str
@@ -154,9 +206,8 @@ class LabRow:
     entered_at: str | None
 
 
-@dataclass(frozen=True)
-class Report:
-    """A conversation's summary, ready to render."""
+class Report(View):
+    """A conversation's summary, in the order every face shows it."""
 
     conversation_id: str
     status: str
@@ -168,20 +219,43 @@ class Report:
     updated_at: str | None
     completed_at: str | None
     rules_version: str | None
+    urgency: Urgency
+    urgency_label: str
     red_flags: tuple[RedFlagRow, ...]
-    groups: tuple[FindingGroup, ...]
     differential: tuple[CauseRow, ...]
     workup: tuple[WorkupSection, ...]
+    positives: tuple[FindingRow, ...]
+    negatives: tuple[FindingRow, ...]
+    unknown: tuple[FindingRow, ...]
+    not_asked: tuple[FindingRow, ...]
+    groups: tuple[FindingGroup, ...]
     labs: tuple[LabRow, ...]
     reviewed_by: str | None
     reviewed_at: str | None
     review_note: str | None
-    summary: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     @property
     def top_cause(self) -> CauseRow | None:
         """The leading cause, if any."""
         return self.differential[0] if self.differential else None
+
+    @property
+    def leading(self) -> tuple[CauseRow, ...]:
+        """The causes a short report shows: scoring above zero, see ``MIN_SCORE``."""
+        ranked = [c for c in self.differential if c.score > 0]
+        likely = sum(1 for c in ranked if c.score >= MIN_SCORE)
+        return tuple(ranked[: min(TOP_CAUSES, max(MIN_CAUSES, likely))])
+
+    @property
+    def to_order(self) -> tuple[WorkupSection, ...]:
+        """The workup sections with something to order (not the "not recommended" one)."""
+        return tuple(s for s in self.workup if s.key != "not_recommended")
+
+    @property
+    def not_recommended(self) -> tuple[WorkupItem, ...]:
+        """The tests marked not recommended (MRI)."""
+        return tuple(i for s in self.workup if s.key == "not_recommended" for i in s.items)
 
 
 def percent(score: float) -> str:
@@ -209,17 +283,6 @@ def _label(code: str) -> str:
     return code.replace("_", " ")
 
 
-def format_value(finding: Finding, value: Any) -> str:
-    """A coded value as words: ``yes`` -> ``Yes``, lists joined, ``unknown`` spelled out."""
-    if value == UNKNOWN:
-        return "Unknown (did not know)"
-    if isinstance(value, list):
-        return ", ".join(_label(str(v)) for v in value)
-    if finding.type == "bool":
-        return "Yes" if value == "yes" else "No"
-    return _label(str(value)) if finding.type == "enum" else str(value)
-
-
 def workup_name(code: str) -> str:
     """The display name of a workup code (a dictionary lab, an extra test, or general)."""
     dictionary = get_dictionary()
@@ -230,24 +293,61 @@ def workup_name(code: str) -> str:
     return dictionary.workup_other.get(code, _label(code).capitalize())
 
 
-def _finding_groups(summary: Mapping[str, Any]) -> tuple[FindingGroup, ...]:
-    dictionary = get_dictionary()
+def _answer(code: str, value: Any) -> str:
+    """A coded value in a clinician's words; ``unknown`` as "Did not know"."""
+    from bot.interview import wording
+
+    if value == UNKNOWN:
+        return "Did not know"
+    text = wording.value_text(code, value, "clinician").strip() or "(nothing added)"
+    return text[:1].upper() + text[1:]
+
+
+def _state(value: Any) -> FindingState:
+    if value == UNKNOWN:
+        return "unknown"
+    return "negative" if value == "no" else "positive"
+
+
+def _finding_rows(summary: Mapping[str, Any]) -> tuple[FindingRow, ...]:
+    from bot.interview import wording
+
     answers: Mapping[str, Any] = summary.get("answers") or {}
     findings: Mapping[str, Any] = summary.get("findings") or {}
-    by_group: dict[str, list[FindingRow]] = {}
-    for code, finding in dictionary.findings.items():
-        question = finding.ask_clinician or finding.ask
+    rows = []
+    for code, finding in get_dictionary().findings.items():
+        said = wording.wordings()[code]
+        common = {
+            "code": code,
+            "label": said.label_clinician,
+            "question": said.clinician,
+            "group": finding.group,
+        }
         if code in findings:
             value = findings[code]
             words = (answers.get(code) or {}).get("words")
-            state = "unknown" if value == UNKNOWN else "answered"
-            row = FindingRow(code, question, state, format_value(finding, value), words, value)
+            rows.append(
+                FindingRow(
+                    **common,
+                    state=_state(value),
+                    answer=_answer(code, value),
+                    words=words,
+                    value=value,
+                )
+            )
         else:
-            row = FindingRow(code, question, "not_asked", "Not asked")
-        by_group.setdefault(finding.group, []).append(row)
+            rows.append(FindingRow(**common, state="not_asked", answer="Not asked"))
+    return tuple(rows)
+
+
+def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
+    dictionary = get_dictionary()
+    by_group: dict[str, list[FindingRow]] = {}
+    for row in rows:
+        by_group.setdefault(row.group, []).append(row)
     return tuple(
-        FindingGroup(key, dictionary.groups.get(key, key.capitalize()), tuple(rows))
-        for key, rows in by_group.items()
+        FindingGroup(key=key, title=dictionary.groups.get(key, key.capitalize()), rows=tuple(r))
+        for key, r in by_group.items()
     )
 
 
@@ -267,9 +367,16 @@ def _red_flags(summary: Mapping[str, Any]) -> tuple[RedFlagRow, ...]:
             clinician=flag.get("clinician"),
             advice=flag.get("advice_given") or flag.get("advice") or "",
             told_at=flag.get("told_at"),
+            emergency=bool(flag.get("kind")),
         )
         for flag in summary.get("red_flags") or []
     )
+
+
+def _urgency(flags: Sequence[RedFlagRow]) -> Urgency:
+    if any(flag.emergency for flag in flags):
+        return "emergency"
+    return "urgent" if flags else "routine"
 
 
 def causes(differential: Sequence[Mapping[str, Any]]) -> tuple[CauseRow, ...]:
@@ -294,39 +401,53 @@ def _workup(workup: Mapping[str, Any], labs: Mapping[str, str]) -> tuple[WorkupS
     dictionary = get_dictionary()
     reasons: Mapping[str, str] = workup.get("reasons") or {}
 
-    def item(code: str) -> WorkupItem:
+    def item(code: str, advised: bool = True) -> WorkupItem:
         lab = WORKUP_LAB.get(code, code)
         result = labs.get(lab)
         shown = None if result is None else _label(result)
         if result is not None and lab != code:
             shown = f"{dictionary.labs[lab].name}: {shown}"
-        return WorkupItem(code, workup_name(code), reasons.get(code, ""), shown)
+        reason = reasons.get(code) or dictionary.imaging.get(code, "")
+        state: ItemState = "not_recommended" if not advised else ("done" if shown else "to_do")
+        return WorkupItem(
+            code=code, name=workup_name(code), reason=reason, result=shown, state=state
+        )
 
     all_labs = list(workup.get("labs") or [])
     core = [c for c in all_labs if c not in dictionary.labs_conditional]
     conditional = [c for c in all_labs if c in dictionary.labs_conditional]
     sections = [
         WorkupSection(
-            "imaging",
-            "Imaging: X-ray first",
-            tuple(item(c) for c in workup.get("imaging") or []),
-            "X-ray is the first choice to show the extent of calcinosis.",
+            key="imaging",
+            title="Imaging: X-ray first",
+            items=tuple(item(c) for c in workup.get("imaging") or []),
+            note="X-ray is the first choice to show the extent of calcinosis.",
         ),
         WorkupSection(
-            "optional", "Imaging if needed", tuple(item(c) for c in workup.get("optional") or [])
+            key="optional",
+            title="Imaging if needed",
+            items=tuple(item(c) for c in workup.get("optional") or []),
         ),
         WorkupSection(
-            "labs",
-            "Baseline labs",
-            tuple(item(c) for c in core),
-            _shared_reason([reasons.get(c, "") for c in core]),
+            key="labs",
+            title="Baseline labs",
+            items=tuple(item(c) for c in core),
+            note=_shared_reason([reasons.get(c, "") for c in core]),
         ),
-        WorkupSection("conditional", "Conditional tests", tuple(item(c) for c in conditional)),
-        WorkupSection("other", "Other tests", tuple(item(c) for c in workup.get("other") or [])),
         WorkupSection(
-            "not_recommended",
-            "Not recommended",
-            tuple(item(c) for c in workup.get("not_recommended") or []),
+            key="conditional",
+            title="Conditional tests",
+            items=tuple(item(c) for c in conditional),
+        ),
+        WorkupSection(
+            key="other",
+            title="Other tests",
+            items=tuple(item(c) for c in workup.get("other") or []),
+        ),
+        WorkupSection(
+            key="not_recommended",
+            title="Not recommended",
+            items=tuple(item(c, advised=False) for c in workup.get("not_recommended") or []),
         ),
     ]
     return tuple(section for section in sections if section.items)
@@ -356,8 +477,11 @@ def build_report(summary: Mapping[str, Any]) -> Report:
     """Lay out a summary (the shape of :func:`bot.summary.get_summary`) for rendering."""
     respondent = summary.get("respondent")
     status = str(summary.get("status", ""))
+    flags = _red_flags(summary)
+    urgency = _urgency(flags)
+    rows = _finding_rows(summary)
     return Report(
-        conversation_id=str(summary["conversation_id"]),
+        conversation_id=str(summary.get("conversation_id") or ""),
         status=status,
         status_label=STATUS_LABELS.get(status, status),
         respondent=respondent,
@@ -367,136 +491,19 @@ def build_report(summary: Mapping[str, Any]) -> Report:
         updated_at=summary.get("updated_at"),
         completed_at=summary.get("completed_at"),
         rules_version=summary.get("rules_version"),
-        red_flags=_red_flags(summary),
-        groups=_finding_groups(summary),
+        urgency=urgency,
+        urgency_label=URGENCY_LABELS[urgency],
+        red_flags=flags,
         differential=causes(summary.get("differential") or []),
         workup=_workup(summary.get("workup") or {}, summary.get("labs") or {}),
+        positives=tuple(r for r in rows if r.state == "positive"),
+        negatives=tuple(r for r in rows if r.state == "negative"),
+        unknown=tuple(r for r in rows if r.state == "unknown"),
+        not_asked=tuple(r for r in rows if r.state == "not_asked"),
+        groups=_groups(rows),
         labs=_labs(summary),
         reviewed_by=summary.get("reviewed_by"),
         reviewed_at=summary.get("reviewed_at"),
         review_note=summary.get("review_note"),
-        summary=summary,
+        summary=dict(summary),
     )
-
-
-# -- what a change of labs did ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Move:
-    """How one cause moved when labs changed, and the evidence that moved it."""
-
-    code: str
-    name: str
-    rank_before: int | None
-    rank_after: int | None
-    score_before: float
-    score_after: float
-    gained_for: tuple[str, ...]
-    gained_against: tuple[str, ...]
-    lost_for: tuple[str, ...]
-    lost_against: tuple[str, ...]
-
-    @property
-    def direction(self) -> str:
-        """``up``, ``down`` or ``same`` (by rank, then by score)."""
-        before = self.rank_before or 10_000
-        after = self.rank_after or 10_000
-        if after != before:
-            return "up" if after < before else "down"
-        if abs(self.score_after - self.score_before) < 0.005:
-            return "same"
-        return "up" if self.score_after > self.score_before else "down"
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What entering labs changed: labs, moves in the differential, tests added or dropped."""
-
-    labs_before: dict[str, str]
-    labs_after: dict[str, str]
-    moves: tuple[Move, ...]
-    tests_added: tuple[WorkupItem, ...]
-    tests_dropped: tuple[WorkupItem, ...]
-
-    @property
-    def labs_changed(self) -> dict[str, tuple[str | None, str]]:
-        """``{lab: (old value or None, new value)}`` for the labs that changed."""
-        return {
-            code: (self.labs_before.get(code), value)
-            for code, value in self.labs_after.items()
-            if self.labs_before.get(code) != value
-        }
-
-
-def _workup_codes(workup: Mapping[str, Any]) -> list[str]:
-    keys = ("imaging", "optional", "labs", "other")
-    return [code for key in keys for code in workup.get(key) or []]
-
-
-def compare(
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    labs_before: Mapping[str, str],
-    labs_after: Mapping[str, str],
-    *,
-    top: int = 5,
-) -> Changes:
-    """Compare two engine results (``Assessment.to_dict()``) for the same findings.
-
-    A cause is listed when it is among the first ``top`` before or after and its
-    rank or score moved; the evidence it gained or lost says why.
-    """
-    ranked_before = [c for c in before.get("differential", []) if c.get("score", 0) > 0]
-    ranked_after = [c for c in after.get("differential", []) if c.get("score", 0) > 0]
-    Ranked = dict[str, tuple[int | None, Mapping[str, Any]]]
-    old: Ranked = {c["code"]: (rank, c) for rank, c in enumerate(ranked_before, start=1)}
-    new: Ranked = {c["code"]: (rank, c) for rank, c in enumerate(ranked_after, start=1)}
-    absent: tuple[int | None, Mapping[str, Any]] = (None, {})
-    moves: list[Move] = []
-    for code in dict.fromkeys(
-        [c["code"] for c in ranked_after] + [c["code"] for c in ranked_before]
-    ):
-        rank_b, item_b = old.get(code, absent)
-        rank_a, item_a = new.get(code, absent)
-        if min(rank_b or 10_000, rank_a or 10_000) > top:
-            continue
-        move = Move(
-            code=code,
-            name=(item_a or item_b).get("name") or _label(code),
-            rank_before=rank_b,
-            rank_after=rank_a,
-            score_before=float(item_b.get("score", 0.0)),
-            score_after=float(item_a.get("score", 0.0)),
-            gained_for=_new(item_a.get("for"), item_b.get("for")),
-            gained_against=_new(item_a.get("against"), item_b.get("against")),
-            lost_for=_new(item_b.get("for"), item_a.get("for")),
-            lost_against=_new(item_b.get("against"), item_a.get("against")),
-        )
-        if move.direction != "same" or move.gained_for or move.gained_against:
-            moves.append(move)
-    added_codes = _new(
-        _workup_codes(after.get("workup", {})), _workup_codes(before.get("workup", {}))
-    )
-    dropped_codes = _new(
-        _workup_codes(before.get("workup", {})), _workup_codes(after.get("workup", {}))
-    )
-    reasons_after = after.get("workup", {}).get("reasons", {})
-    reasons_before = before.get("workup", {}).get("reasons", {})
-    return Changes(
-        labs_before=dict(labs_before),
-        labs_after=dict(labs_after),
-        moves=tuple(moves),
-        tests_added=tuple(
-            WorkupItem(c, workup_name(c), reasons_after.get(c, "")) for c in added_codes
-        ),
-        tests_dropped=tuple(
-            WorkupItem(c, workup_name(c), reasons_before.get(c, "")) for c in dropped_codes
-        ),
-    )
-
-
-def _new(items: Sequence[str] | None, than: Sequence[str] | None) -> tuple[str, ...]:
-    """Items of ``items`` not in ``than``, in order."""
-    seen = set(than or ())
-    return tuple(item for item in items or () if item not in seen)

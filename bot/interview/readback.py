@@ -14,25 +14,6 @@ from bot.knowledge import get_dictionary
 
 #: Longest free text quoted back in the read-back.
 MAX_QUOTE = 240
-#: How many causes a clinician is shown at the end.
-TOP_CAUSES = 5
-#: How many reasons for / against each cause.
-TOP_REASONS = 3
-#: The chat shows at least this many causes, more while they score at least MIN_SCORE.
-MIN_CAUSES = 3
-MIN_SCORE = 0.01
-IMAGING_NAMES = {"xray": "X-ray", "ct": "CT", "ultrasound": "ultrasound", "mri": "MRI"}
-#: Names of workup codes that are not dictionary labs (general clinical usage).
-WORKUP_NAMES = {
-    "cbc_diff": "CBC with differential",
-    "liver_panel": "liver panel",
-    "kidney_function": "kidney function",
-    "thyroid_function": "thyroid function",
-    "electrolytes": "electrolytes",
-    "albumin_protein": "albumin and total protein",
-    "urine_dipstick": "urine dipstick",
-    "ena_subgroups": "ENA subgroups",
-}
 
 
 def _quote(value: str) -> str:
@@ -74,64 +55,12 @@ def change_list(findings: Mapping[str, Any], respondent: str | None) -> str:
     return "\n".join(lines)
 
 
-def _names(codes: Sequence[str]) -> str:
-    labs = get_dictionary().labs
-    return ", ".join(
-        labs[c].name if c in labs else WORKUP_NAMES.get(c, c.replace("_", " ")) for c in codes
-    )
-
-
-def _imaging(codes: Sequence[str], reasons: Mapping[str, str]) -> str:
-    parts = []
-    for code in codes:
-        name = IMAGING_NAMES.get(code, code)
-        reason = reasons.get(code) or get_dictionary().imaging.get(code)
-        parts.append(f"{name} ({reason})" if reason else name)
-    return "; ".join(parts)
-
-
-def _cause_line(rank: int, cause: Mapping[str, Any]) -> str:
-    name = cause.get("name") or str(cause["code"]).replace("_", " ")
-    line = f"{rank}. {name} [{cause.get('group', '')}, score {float(cause.get('score', 0)):.3f}]"
-    pros = list(cause.get("for") or [])[:TOP_REASONS]
-    cons = list(cause.get("against") or [])[:TOP_REASONS]
-    if pros:
-        line += " for: " + "; ".join(pros) + "."
-    if cons:
-        line += " Against: " + "; ".join(cons) + "."
-    return line
-
-
 def clinician_report(summary: Mapping[str, Any]) -> str:
-    """The ranked differential and the workup, for a clinician, from a stored summary."""
-    ranked = [c for c in summary.get("differential") or [] if float(c.get("score", 0)) > 0]
-    likely = sum(1 for c in ranked if float(c.get("score", 0)) >= MIN_SCORE)
-    causes = ranked[: max(MIN_CAUSES, likely)]
-    lines = ["Differential (most likely first):"]
-    lines += [_cause_line(i, c) for i, c in enumerate(causes[:TOP_CAUSES], start=1)]
-    if not causes:
-        lines.append("- no cause scores above zero on the findings given")
-    work = summary.get("workup") or {}
-    reasons = work.get("reasons") or {}
-    lines.append("Workup to order:")
-    labs = [c for c in work.get("labs") or []]
-    core = [c for c in labs if c in get_dictionary().labs_core]
-    extra = [c for c in labs if c not in core]
-    if core:
-        lines.append("- Labs: " + _names(core))
-    for code in extra:
-        why = reasons.get(code) or get_dictionary().labs_conditional.get(code)
-        lines.append(f"- Also {_names([code])}" + (f": {why}" if why else ""))
-    if work.get("imaging"):
-        lines.append("- Imaging: " + _imaging(work["imaging"], reasons))
-    if work.get("not_recommended"):
-        lines.append("- Not recommended: " + _imaging(work["not_recommended"], reasons))
-    flags = summary.get("red_flags") or []
-    for flag in flags:
-        lines.append(
-            "Red flag: " + str(flag.get("clinician") or flag.get("advice") or flag["code"])
-        )
-    return "\n".join(lines)
+    """The leading causes, the workup and the red flags, for a clinician (the one report)."""
+    from bot.export.report import build_report
+    from bot.export.text import report_text
+
+    return report_text(build_report(summary))
 
 
 def closing(

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot import summary as summary_service
+from bot.export.report import Report, build_report
 from bot.knowledge import get_dictionary
 from bot.store import crud
 from bot.store.db import Database
@@ -81,17 +82,34 @@ def health(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/conversations/{sender:path}/summary", summary="A conversation's summary")
-def get_summary(sender: str, request: Request, principal: Caller) -> dict[str, Any]:
-    """Return the summary of the contract (404 for an unknown id); the view is audited."""
+def _viewed_summary(
+    request: Request, sender: str, principal: Principal, detail: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The stored summary of ``sender`` (404 for an unknown id), its view audited."""
     if not _plausible_id(sender):
         raise _not_found()
     with _db(request).session() as session:
         result = summary_service.get_summary(session, sender)
         if result is None:
             raise _not_found()
-        crud.audit(session, principal.actor, "summary_viewed", sender)
+        crud.audit(session, principal.actor, "summary_viewed", sender, detail)
     return result
+
+
+@router.get("/conversations/{sender:path}/summary", summary="A conversation's summary")
+def get_summary(sender: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """Return the summary of the contract (404 for an unknown id); the view is audited."""
+    return _viewed_summary(request, sender, principal)
+
+
+@router.get(
+    "/conversations/{sender:path}/report",
+    response_model=Report,
+    summary="A conversation's summary as the clinician's report (the one view every face shows)",
+)
+def get_report(sender: str, request: Request, principal: Caller) -> Report:
+    """Return the report of the summary (404 for an unknown id); the view is audited."""
+    return build_report(_viewed_summary(request, sender, principal, {"via": "report"}))
 
 
 @router.post(

@@ -128,12 +128,16 @@ def test_clinician_reviews_a_red_flag_interview_and_the_admin_sees_it(
     page.get_by_role("link", name=flagged).click()
     assert flagged in page.locator("h1").inner_text()
     sections = page.eval_on_selector_all("main section", "s => s.map(e => e.id)")
-    assert sections[0] == "red-flags"
+    assert sections[:4] == ["red-flags", "differential", "workup", "findings"]
+    assert "Urgent" in page.locator("#urgency").inner_text()
     flags = page.locator("#red-flags").inner_text()
     assert "Possible calciphylaxis" in flags and "Advice given to the person" in flags
     assert "black patch on my thigh" in page.locator("#finding-skin_necrosis").inner_text()
-    assert "Unknown" in page.locator("#finding-vitamin_d_high_dose").inner_text()
-    assert "Not asked" in page.locator("#finding-sarcoidosis").inner_text()
+    assert "Did not know" in page.locator("#finding-vitamin_d_high_dose").inner_text()
+    # questions never put are folded away, one click opens them
+    assert not page.locator("#finding-sarcoidosis").is_visible()
+    page.locator("#not-asked summary").click()
+    assert page.locator("#finding-sarcoidosis").is_visible()
     before = page.locator("#differential .cause-name").all_inner_texts()
     checklist = page.locator("#workup").inner_text()
     assert checklist.index("X-ray") < checklist.index("Baseline labs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import uuid
@@ -371,12 +372,18 @@ def test_clinician_gets_block_kit_report_with_console_link(
     shown = json.dumps(blocks)
     top = summary["differential"][0]
     assert top["name"] in shown
-    assert f"score {top['score']:.2f}" in shown
+    assert not re.search(r"score \d", shown)  # a weight of the rules, not a chance: not shown
     report = build_report(summary, WEB_URL)
-    named = [*report.labs, *(name for name, _ in report.also)]
+    named = [
+        i.name for s in report.view.to_order if s.key in ("labs", "conditional") for i in s.items
+    ]
     assert len(named) == len(summary["workup"]["labs"]) > 0
     for name in named:
         assert slack.escape(name) in shown
+    codes = [c for c in summary["workup"]["labs"] if "_" in c]  # "cbc_diff", "ena_subgroups"
+    assert codes
+    for code in codes:  # display names, never codes ("cbc diff")
+        assert code not in shown and code.replace("_", " ") not in shown
     [button] = next(b for b in blocks if b["type"] == "actions")["elements"]
     assert button["url"] == console_url(WEB_URL, sender)
     assert button["url"].startswith(f"{WEB_URL}/conversations/slack%3AT0HOSPITAL%3AC0CASES%3A")
@@ -398,10 +405,10 @@ def test_report_blocks_name_every_part_of_the_workup(database: Database) -> None
     summary = store_interview(database, f"slack:T:C:{uuid.uuid4().hex}", "clinician")
     report = build_report(summary, WEB_URL)
     text = json.dumps(slack.report_blocks(report))
-    for name in report.labs:
-        assert name in text
-    for name, _ in report.imaging:
-        assert name in text
-    for cause in report.causes:
+    for section in report.view.workup:
+        for item in section.items:
+            assert slack.escape(item.name) in text
+    for cause in report.view.leading:
         assert slack.escape(cause.name) in text
+    assert "Not recommended" in text and "MRI" in text
     assert report.text == readback.clinician_report(summary)

@@ -323,7 +323,12 @@ def test_clinician_gets_an_adaptive_card(rig: TeamsRig, database: Database) -> N
     content = card["content"]
     assert content["type"] == "AdaptiveCard"
     assert content["actions"][0]["url"] == console_url(WEB_URL, sender)
-    assert summary["differential"][0]["name"] in json.dumps(content["body"])
+    body = json.dumps(content["body"])
+    assert summary["differential"][0]["name"] in body
+    assert "score 0" not in body and "cbc diff" not in body and "cbc_diff" not in body
+    facts = next(b for b in content["body"] if b["type"] == "FactSet")["facts"]
+    assert facts[0]["title"] == "Imaging" and "X-ray" in facts[0]["value"]
+    assert facts[-1]["title"] == "Not recommended" and "MRI" in facts[-1]["value"]
     assert all(r.json().get("text") != teams.markdown(report_text) for r in replies)
 
 

@@ -27,12 +27,17 @@ SCRIPT = '<script>alert("x")</script>'
 LABS = {"calcium": "high", "ana": "positive", "pth": "normal"}
 
 
-def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+#: Where the PDF's first page is drawn as PNG, for a person to look at (not committed).
+SCREENS = Path(__file__).resolve().parents[2] / "var" / "screens"
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path, page: int | None = None) -> str:
     pdftotext = require_tool("pdftotext")
     path = tmp_path / f"{uuid.uuid4().hex}.pdf"
     path.write_bytes(pdf)
+    pages = ["-f", str(page), "-l", str(page)] if page else []
     text = subprocess.run(
-        [pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        [pdftotext, "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     return " ".join(text.split())  # words as one line: wrapped cells and lines rejoin
 
@@ -116,12 +121,35 @@ def test_pdf_export_has_the_findings_and_the_differential(
     assert "RED FLAG: Possibly infected lesion" in text
     for words in ("my fingers go white in the cold", "on my fingers and elbows", "I'm 52"):
         assert words in text
-    assert "Unknown (did not" in text and "Not asked" in text  # the cell may wrap
+    assert "Did not know" in text and "Not asked" in text
     for cause in workup.assess(findings, LABS).to_dict()["differential"][:3]:
         assert " ".join(cause["name"].split()[:2]) in text
     assert "X-ray" in text and "MRI" in text
     assert SCRIPT in text  # printed as text, not markup
     assert "Signed off by dr-test" in text
+
+
+def test_pdf_page_one_reads_as_the_console_does(console: Console, cid: str, tmp_path: Path) -> None:
+    """Urgency, red flags, the differential and the workup on page 1, in that order."""
+    findings = _prepare(console, cid)
+    with console.api() as api:
+        pdf = api.get(f"/api/conversations/{cid}/export", params={"format": "pdf"}).content
+    first = _pdf_text(pdf, tmp_path, page=1)
+    top = workup.assess(findings, LABS).to_dict()["differential"][0]["name"]
+    marks = ["Urgent", "RED FLAG", "Differential", " ".join(top.split()[:2]), "Workup checklist"]
+    where = [first.index(mark) for mark in marks]
+    assert where == sorted(where), list(zip(marks, where, strict=True))
+    assert "[not recommended] MRI" in _pdf_text(pdf, tmp_path)  # never an empty box
+    # the page drawn, for a person to look at
+    pdftoppm = require_tool("pdftoppm")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    stem = SCREENS / "summary-pdf-page1"
+    source = tmp_path / "summary.pdf"
+    source.write_bytes(pdf)
+    page1 = ["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"]
+    subprocess.run([pdftoppm, *page1, str(source), str(stem)], check=True)
+    png = stem.with_suffix(".png").read_bytes()
+    assert png.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(

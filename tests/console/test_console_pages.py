@@ -111,17 +111,24 @@ def test_summary_page_explains_the_interview(console: Console, cid: str) -> None
     assert page.index('id="red-flags"') < page.index('id="findings"')
     flags = _text(_section(page, "red-flags"))
     assert "Possibly infected lesion" in flags and ADVICE in flags
-    # findings grouped as the dictionary groups them, coded answer beside own words
+    # the order of every face: red flags, differential, workup, then the findings
+    order = [
+        page.index(f'id="{key}"')
+        for key in ("urgency", "red-flags", "differential", "workup", "findings")
+    ]
+    assert order == sorted(order)
+    assert "Urgent" in _text(page[page.index('id="urgency"') :][:300])
+    # findings present, absent, not known, the coded answer beside the person's own words
     findings = _section(page, "findings")
-    titles = [dictionary.groups[f.group] for f in dictionary.findings.values()]
-    positions = [findings.index(html.escape(t)) for t in dict.fromkeys(titles)]
-    assert positions == sorted(positions)
     row = _text(findings[findings.index('id="finding-raynaud"') :][:600])
     assert "Yes" in row and "my fingers go white in the cold" in row
+    assert dictionary.findings["raynaud"].ask not in row  # clinician wording, not the patient's
     row = _text(findings[findings.index('id="finding-kidney_disease"') :][:600])
-    assert "Unknown (did not know)" in row and "I don't know" in row
-    row = _text(findings[findings.index('id="finding-dialysis"') :][:600])
-    assert "Not asked" in row
+    assert "Did not know" in row and "I don't know" in row
+    assert findings.index('id="findings-positive"') < findings.index('id="findings-unknown"')
+    # questions never put are folded away
+    folded = findings[findings.index('<details class="not-asked"') :]
+    assert 'id="finding-dialysis"' in folded
     # the differential: for, against, group, what would confirm or exclude it
     engine = workup.assess({c: v for c, (v, _) in RED_FLAG_ANSWERS.items()}).to_dict()
     first = engine["differential"][0]

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import workup
-from bot.export.report import build_report, compare, format_value, when
+from bot.export.changes import compare
+from bot.export.report import Report, build_report, when
+from bot.interview import wording
 from bot.knowledge import get_dictionary
 
 DICTIONARY = get_dictionary()
@@ -54,10 +56,14 @@ def test_every_finding_is_listed_once_in_dictionary_groups(
         expected = (
             "not_asked"
             if row.code not in findings
-            else ("unknown" if findings[row.code] == "unknown" else "answered")
+            else ("unknown" if findings[row.code] == "unknown" else "positive")
         )
         assert row.state == expected
         assert (row.words is not None) == (row.code in findings)
+    # the same rows, split by what they say: present, absent, not known, not asked
+    split = [*report.positives, *report.negatives, *report.unknown, *report.not_asked]
+    assert sorted(r.code for r in split) == sorted(r.code for r in rows)
+    assert all(r.state == "not_asked" for r in report.not_asked)
     titles = [group.title for group in report.groups]
     assert titles == list(
         dict.fromkeys(DICTIONARY.groups[f.group] for f in DICTIONARY.findings.values())
@@ -107,12 +113,52 @@ def test_compare_says_what_moved_and_why() -> None:
     assert compare(after, after, labs, labs).moves == ()
 
 
-def test_values_read_as_words() -> None:
-    assert format_value(DICTIONARY.findings["raynaud"], "yes") == "Yes"
-    assert format_value(DICTIONARY.findings["lesion_consistency"], "soft_paste") == "soft paste"
-    assert (
-        format_value(DICTIONARY.findings["lesion_locations"], ["fingers", "face_head"])
-        == "fingers, face head"
+def test_values_read_as_words_a_clinician_uses() -> None:
+    report = build_report(
+        _summary(
+            {
+                "raynaud": "yes",
+                "dialysis": "no",
+                "lesion_consistency": "soft_paste",
+                "lesion_locations": ["fingers", "face_head"],
+                "age": "unknown",
+            }
+        )
     )
-    assert format_value(DICTIONARY.findings["age"], "unknown") == "Unknown (did not know)"
+    rows = {r.code: r for r in (*report.positives, *report.negatives, *report.unknown)}
+    assert rows["raynaud"].answer == "Yes" and rows["raynaud"].state == "positive"
+    assert rows["dialysis"].answer == "No" and rows["dialysis"].state == "negative"
+    assert rows["lesion_consistency"].answer.lower() == wording.value_text(
+        "lesion_consistency", "soft_paste", "clinician"
+    )
+    assert "_" not in rows["lesion_locations"].answer
+    assert rows["age"].answer == "Did not know" and rows["age"].state == "unknown"
+    for row in rows.values():  # the clinician's label and question, never the patient's
+        assert row.label == wording.label(row.code, "clinician")
+        assert row.question == wording.wordings()[row.code].clinician
     assert when("2026-01-02T03:04:05+01:00") == "02 Jan 2026, 02:04 UTC" and when(None) == "-"
+
+
+def test_urgency_comes_from_the_red_flags() -> None:
+    calm = build_report(_summary({"lesion_consistency": "hard"}))
+    assert calm.urgency == "routine" and not calm.red_flags
+    flagged = build_report(_summary({"lesion_infection_signs": "yes", "lesion_pain": "yes"}))
+    assert flagged.red_flags and flagged.urgency == "urgent"
+    told = _summary({"lesion_consistency": "hard"})
+    told["red_flags"] = [{"code": "emergency_chest_pain", "kind": "chest_pain", "advice": "999"}]
+    assert build_report(told).urgency == "emergency"
+
+
+def test_mri_is_marked_not_recommended_and_never_a_box_to_tick() -> None:
+    report = build_report(_summary({"lesion_consistency": "hard", "lesion_locations": ["fingers"]}))
+    (mri,) = report.not_recommended
+    assert mri.code == "mri" and mri.state == "not_recommended"
+    assert mri.mark == "✗" and "not recommended" in mri.mark_text
+    assert all(s.key != "not_recommended" for s in report.to_order)
+
+
+def test_the_report_is_the_api_model_and_keeps_the_raw_summary_out() -> None:
+    report = build_report(_summary({"lesion_consistency": "hard"}))
+    data = report.dict()
+    assert "summary" not in data and data["conversation_id"] == "r-1"
+    assert Report.parse_obj(data).positives == report.positives

@@ -80,6 +80,7 @@ def test_every_route_refuses_without_the_right_token(
     requests = _protected_requests(api, cid)
     assert {url.split(cid)[-1] for _, url, _ in requests} == {
         "/summary",
+        "/report",
         "/labs",
         "/export",
         "/api/interpret",
@@ -139,6 +140,27 @@ def test_summary_follows_the_contract(api: Api, cid: str) -> None:
     assert all(set(c) >= {"code", "group", "score", "for", "against"} for c in body["differential"])
     assert body["workup"] == engine["workup"]
     assert body["rules_version"] == engine["rules_version"]
+    assert ("api", "summary_viewed") in _audit(api, cid)
+
+
+def test_report_is_the_summary_every_face_shows(api: Api, cid: str) -> None:
+    findings = _record(api, cid)
+    _complete(api, cid)
+    assert api.client.get(f"/api/conversations/{cid}x/report").status_code == 404
+    response = api.client.get(f"/api/conversations/{cid}/report")
+    assert response.status_code == 200
+    body = response.json()
+    summary = api.client.get(f"/api/conversations/{cid}/summary").json()
+    assert body["conversation_id"] == cid and "summary" not in body
+    assert [c["code"] for c in body["differential"]] == [c["code"] for c in summary["differential"]]
+    assert body["urgency"] in ("emergency", "urgent", "routine")
+    said = {r["code"] for part in ("positives", "negatives", "unknown") for r in body[part]}
+    assert said == set(findings)
+    assert {r["code"] for r in body["not_asked"]}.isdisjoint(findings)
+    sections = [s["key"] for s in body["workup"]]
+    assert sections[0] == "imaging" and sections[-1] == "not_recommended"
+    schema = api.client.get("/openapi.json").json()
+    assert "Report" in schema["components"]["schemas"]
     assert ("api", "summary_viewed") in _audit(api, cid)
 
 

@@ -20,7 +20,8 @@ from bot import summary as summary_service
 from bot import workup
 from bot.console.passwords import hash_password, needs_rehash, verify_password
 from bot.export import FORMATS
-from bot.export.report import STATUS_LABELS, CauseRow, Changes, build_report, causes, compare
+from bot.export.changes import Changes, compare
+from bot.export.report import STATUS_LABELS, CauseRow, build_report, causes
 from bot.interview.emergency import label as emergency_label
 from bot.knowledge import get_dictionary
 from bot.store import console as console_store
