@@ -253,7 +253,33 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
 
         await on_new_message(message)
         report = await report_if_completed(self.agent, message.sender_id, web_url)
-        await message.output_channel.flush(report)
+        output = message.output_channel
+        if report is None and hasattr(output, "offer"):
+            buttons = await self.answer_buttons(message.sender_id)
+            if buttons:
+                output.offer(buttons)
+        await output.flush(report)
+
+    async def answer_buttons(self, sender_id: str) -> list[dict[str, str]]:
+        """The answers of the open question as buttons (``title``, ``payload``), if it has any.
+
+        The options the widget shows (:mod:`bot.channels.state`), for a question answered by
+        picking one (yes / no / don't know, an enum's values, the consent); a question of
+        several places, a number or free text is typed.
+        """
+        from bot.channels.state import tracker_state
+
+        tracker = await self.agent.tracker(sender_id)
+        if tracker is None:
+            return []
+        asked = tracker_state(tracker).get("input") or {}
+        if asked.get("kind") not in ("choice", "number"):
+            return []
+        return [
+            {"title": str(o["label"]), "payload": str(o["payload"])}
+            for o in asked.get("options") or []
+            if o.get("label") and o.get("payload")
+        ]
 
     def get_output_channel(self) -> OutputChannel | None:
         """No output outside an incoming message (the thread or service URL comes with it)."""

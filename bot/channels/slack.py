@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -221,6 +222,66 @@ def report_blocks(report: Report) -> list[dict[str, Any]]:
     return blocks
 
 
+#: Slack's limits: buttons per actions block, characters of a button's text and value.
+MAX_BUTTONS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+#: ``action_id`` prefix of an answer button (``calx_answer:<n>``).
+ANSWER_ACTION = "calx_answer"
+
+
+def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """A question with its answers as Block Kit buttons (``None``: no buttons, plain text).
+
+    A click comes back as a ``block_actions`` interaction (``/webhooks/slack/interactive``)
+    whose value is the button's payload, taken as the answer typed in the thread.
+    """
+    usable = [b for b in buttons if b.get("title") and b.get("payload")][:MAX_BUTTONS]
+    if not usable:
+        return None
+    question = text.rsplit("\n_", 1)[0]  # the titles are the buttons now
+    elements = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": str(b["title"])[:MAX_BUTTON_TEXT]},
+            "value": str(b["payload"])[:MAX_BUTTON_VALUE],
+            "action_id": f"{ANSWER_ACTION}:{i}",
+        }
+        for i, b in enumerate(usable)
+    ]
+    return [_section(question), {"type": "actions", "elements": elements}]
+
+
+def parse_action(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, str]:
+    """The answer a ``block_actions`` click gives, as a message of its thread, and its id.
+
+    Only Calx's answer buttons count; the conversation is the thread the question was
+    posted in (``message.thread_ts``), or the direct-message conversation at top level.
+    """
+    if payload.get("type") != "block_actions":
+        return None, ""
+    actions = payload.get("actions")
+    action = guard.mapping(actions[0] if isinstance(actions, list) and actions else None)
+    if not str(action.get("action_id") or "").startswith(ANSWER_ACTION + ":"):
+        return None, ""
+    team = str(guard.mapping(payload.get("team")).get("id") or "")
+    channel = str(guard.mapping(payload.get("channel")).get("id") or "")
+    user = str(guard.mapping(payload.get("user")).get("id") or "")
+    posted = guard.mapping(payload.get("message"))
+    thread_ts = posted.get("thread_ts")
+    value = str(action.get("value") or "")
+    stamp = str(action.get("action_ts") or "")
+    if not (team and channel and user and value and stamp):
+        return None, ""
+    if thread_ts:
+        message = SlackMessage(team, channel, str(thread_ts), str(thread_ts), user, value)
+    elif channel.startswith("D"):  # a direct message's running conversation
+        message = SlackMessage(team, channel, "im", None, user, value)
+    else:
+        return None, ""
+    return message, f"action:{channel}:{stamp}"
+
+
 class SlackApi:
     """The few Slack Web API calls Calx makes (``chat.postMessage``)."""
 
@@ -283,13 +344,20 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        """Queue a reply with its buttons' titles as the answers to choose from."""
+        """Queue a reply with its answers as Block Kit buttons (their titles in the text too)."""
         titles = " · ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
-        self.messages.append({"text": text, "options": titles})
+        self.messages.append({"text": text, "options": titles, "buttons": buttons})
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Queue an image as its link."""
         self.messages.append({"text": image, "raw": True})
+
+    def offer(self, buttons: list[dict[str, Any]]) -> None:
+        """Give the turn's last text the answers of the open question as buttons."""
+        last = next((m for m in reversed(self.messages) if not m.get("raw")), None)
+        if last is not None and not last.get("buttons"):
+            last["buttons"] = buttons
+            last["options"] = " · ".join(str(b.get("title", "")) for b in buttons)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -309,10 +377,9 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
             shown = text if message.get("raw") else escape(text)
             if message.get("options"):
                 shown += "\n_" + escape(str(message["options"])) + "_"
-            if shown.strip() or message.get("blocks"):
-                ok = await self.api.post_message(
-                    self.channel, shown, self.thread_ts, message.get("blocks")
-                )
+            blocks = message.get("blocks") or answer_blocks(shown, message.get("buttons") or [])
+            if shown.strip() or blocks:
+                ok = await self.api.post_message(self.channel, shown, self.thread_ts, blocks)
                 posted += int(ok)
         self.messages.clear()
         if report is not None:
@@ -351,17 +418,56 @@ class SlackThreadInput(base.WebhookChannel):
         """Whether the signing secret and bot token are set."""
         return self.config.enabled
 
+    def blueprint(self, on_new_message: base.OnNewMessage) -> Any:
+        """The webhook, and ``POST /interactive`` for button clicks (Slack's Request URL)."""
+        blueprint = super().blueprint(on_new_message)
+
+        async def interactive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > guard.MAX_BODY_BYTES:
+                return response.json({"error": "request body too large"}, status=413)
+            return await self.handle_interaction(request, on_new_message)
+
+        blueprint.add_route(interactive, "/interactive", methods=["POST"])
+        return blueprint
+
+    def _signed(self, request: Request) -> bool:
+        return self.config.enabled and verify(
+            self.config.signing_secret,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.body or b"",
+            request.headers.get("X-Slack-Signature"),
+        )
+
+    async def handle_interaction(
+        self, request: Request, on_new_message: base.OnNewMessage
+    ) -> HTTPResponse:
+        """Verify a click, acknowledge it, and queue its answer in the question's thread."""
+        if not self._signed(request):
+            return response.json({"error": "invalid signature"}, status=401)
+        form = parse_qs((request.body or b"").decode("utf-8", "replace"))
+        try:
+            payload = guard.load_json((form.get("payload") or [""])[0].encode())
+        except ValueError:
+            return response.json({"error": "payload is not JSON"}, status=400)
+        if not isinstance(payload, dict):
+            return response.json({"error": "payload is not an object"}, status=400)
+        message, action_id = parse_action(payload)
+        if message is None or not self.seen.add(action_id):
+            return response.text("")
+        counted = await self.count(message.sender_id)
+
+        async def job() -> None:
+            await self.process(message, action_id, on_new_message, True, False, counted)
+
+        self.queue.submit(message.sender_id, job)
+        return response.text("")
+
     async def handle_request(
         self, request: Request, on_new_message: base.OnNewMessage
     ) -> HTTPResponse:
         """Verify, acknowledge, and queue the message a request carries (if any)."""
         body: bytes = request.body or b""
-        if not self.config.enabled or not verify(
-            self.config.signing_secret,
-            request.headers.get("X-Slack-Request-Timestamp"),
-            body,
-            request.headers.get("X-Slack-Signature"),
-        ):
+        if not self._signed(request):
             return response.json({"error": "invalid signature"}, status=401)
         try:
             payload = guard.load_json(body)

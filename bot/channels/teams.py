@@ -341,6 +341,15 @@ def report_card(report: Report) -> dict[str, Any]:
     }
 
 
+def _actions(buttons: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Buttons as ``imBack`` suggested actions: a tap sends the payload as the person's reply."""
+    return [
+        {"type": "imBack", "title": str(b.get("title", "")), "value": str(b.get("payload", ""))}
+        for b in buttons
+        if b.get("title")
+    ]
+
+
 @dataclass
 class TeamsOutput(OutputChannel):  # type: ignore[misc]
     """Collects a turn's replies, then posts them to the activity's conversation."""
@@ -362,23 +371,24 @@ class TeamsOutput(OutputChannel):  # type: ignore[misc]
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """Queue a reply whose buttons become suggested actions (tap to answer)."""
-        actions = [
-            {"type": "imBack", "title": str(b.get("title", "")), "value": str(b.get("payload", ""))}
-            for b in buttons
-            if b.get("title")
-        ]
         self.activities.append(
             {
                 "text": markdown(text),
                 "textFormat": "markdown",
                 "raw": text,
-                "suggestedActions": {"actions": actions},
+                "suggestedActions": {"actions": _actions(buttons)},
             }
         )
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Queue an image as its link."""
         self.activities.append({"text": image, "textFormat": "plain"})
+
+    def offer(self, buttons: list[dict[str, Any]]) -> None:
+        """Give the turn's last text the answers of the open question as suggested actions."""
+        last = next((a for a in reversed(self.activities) if "raw" in a), None)
+        if last is not None and "suggestedActions" not in last:
+            last["suggestedActions"] = {"actions": _actions(buttons)}
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any

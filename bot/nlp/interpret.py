@@ -622,7 +622,9 @@ def _places_of_the_lumps(text: str, message: str, mentions: list[Mention]) -> li
     if not sites:
         return None
     value = _locations(text, message, sites)
-    return value if isinstance(value, list) and value else None
+    if not isinstance(value, list) or not value:
+        return None
+    return list(_finding("lesion_locations").check(value))  # each place once, in order
 
 
 def _gap(a: Mention, b: Mention) -> int:

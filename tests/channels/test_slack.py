@@ -10,12 +10,23 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
-from harness import SUBMITTED, FakeService, ScriptedAgent, fake_service, serve_channels, wait_for
+from harness import (
+    SUBMITTED,
+    FakeService,
+    ScriptedAgent,
+    fake_service,
+    interview_domain,
+    serve_channels,
+    wait_for,
+)
 from hypothesis import given
 from hypothesis import strategies as st
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.events import ActiveLoop, SlotSet
 
 from bot.channels import slack
 from bot.channels.report import build_report, console_url
@@ -57,6 +68,17 @@ class SlackRig:
             headers["X-Slack-Retry-Num"] = str(retry)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         return httpx.post(f"{self.url}/webhooks/slack/webhook", content=body, headers=headers)
+
+    def click(self, payload: dict[str, Any], *, secret: str | None = None) -> httpx.Response:
+        """A button click as Slack sends it: form-encoded ``payload=<json>``, signed."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": slack.signature(secret or self.secret, stamp, body),
+        }
+        return httpx.post(f"{self.url}/webhooks/slack/interactive", content=body, headers=headers)
 
     def posts(self) -> list[dict[str, Any]]:
         return [r.json() for r in self.api.find("POST", "/chat.postMessage")]
@@ -412,3 +434,74 @@ def test_report_blocks_name_every_part_of_the_workup(database: Database) -> None
         assert slack.escape(cause.name) in text
     assert "Not recommended" in text and "MRI" in text
     assert report.text == readback.clinician_report(summary)
+
+
+def block_action(
+    post: dict[str, Any], title: str, *, action_ts: str | None = None
+) -> dict[str, Any]:
+    """The ``block_actions`` payload Slack sends when ``title`` is clicked on ``post``."""
+    actions = next(b for b in post["blocks"] if b["type"] == "actions")["elements"]
+    button = next(b for b in actions if b["text"]["text"] == title)
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0HOSPITAL"},
+        "user": {"id": "URESIDENT"},
+        "channel": {"id": post["channel"]},
+        "message": {"ts": f"{time.time():.6f}", "thread_ts": post.get("thread_ts")},
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "value": button["value"],
+                "action_ts": action_ts or f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def test_the_answers_of_the_open_question_are_buttons_and_a_click_answers_it(
+    rig: SlackRig,
+) -> None:
+    rig.agent.tracker_store = InMemoryTrackerStore(interview_domain())
+    asking = [ActiveLoop("interview_form"), SlotSet("requested_slot", "raynaud")]
+    story = [SlotSet("requested_slot", "free_text_story")]  # typed: no buttons
+    rig.agent.reply = lambda m: ["Raynaud's?", *asking] if m.text != "Yes" else ["Noted.", *story]
+    ts = "1700000100.000100"
+    rig.post(event(f"<@{BOT}> 58F hard nodules fingertips", ts=ts))
+    [question] = rig.wait_posts(1)
+    actions = next(b for b in question["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["text"]["text"] for a in actions] == ["Yes", "No", "I don't know"]
+    assert "Yes · No" in question["text"]  # the answers in the notification text too
+    # a click is the answer, in the same thread, signed like every request
+    click = block_action(question, "Yes")
+    assert rig.click(click, secret="not-the-secret").status_code == 401
+    assert rig.click(click).status_code == 200
+    assert rig.click(click).status_code == 200  # delivered twice: handled once
+    [_, answer] = rig.wait_posts(2)
+    assert answer["thread_ts"] == ts and answer["text"] == "Noted."
+    received = rig.agent.received
+    assert [m.text for m in received] == ["58F hard nodules fingertips", "Yes"]
+    assert received[1].sender_id == received[0].sender_id
+    assert received[1].metadata["calx"]["respondent"] == "clinician"
+    time.sleep(0.5)
+    assert len(rig.posts()) == 2
+
+
+def test_a_click_on_a_thread_calx_has_no_conversation_in_is_ignored(rig: SlackRig) -> None:
+    post = {
+        "channel": "C0CASES",
+        "thread_ts": "1600000000.1",
+        "blocks": [
+            {
+                "type": "actions",
+                "elements": [
+                    {"text": {"text": "Yes"}, "value": "Yes", "action_id": "calx_answer:0"}
+                ],
+            }
+        ],
+    }
+    assert rig.click(block_action(post, "Yes")).status_code == 200
+    other = block_action(post, "Yes")
+    other["actions"][0]["action_id"] = "someone_elses_button"
+    assert rig.click(other).status_code == 200
+    time.sleep(0.5)
+    assert rig.agent.received == [] and rig.posts() == []

@@ -20,9 +20,12 @@ from harness import (
     Recorded,
     ScriptedAgent,
     fake_service,
+    interview_domain,
     serve_channels,
     wait_for,
 )
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.events import ActiveLoop, SlotSet
 from test_slack import store_interview
 
 from bot.channels import teams
@@ -307,6 +310,19 @@ def test_buttons_become_suggested_actions(rig: TeamsRig) -> None:
     assert reply.json()["suggestedActions"] == {
         "actions": [{"type": "imBack", "title": "Yes", "value": "yes"}]
     }
+
+
+def test_the_answers_of_the_open_question_are_suggested_actions(rig: TeamsRig) -> None:
+    rig.agent.tracker_store = InMemoryTrackerStore(interview_domain())
+    asking = [ActiveLoop("interview_form"), SlotSet("requested_slot", "lesion_consistency")]
+    rig.agent.reply = lambda m: ["Consistency?", *asking]
+    rig.post(rig.activity("58F hard nodules"))
+    [reply] = rig.wait_replies(1)
+    actions = reply.json()["suggestedActions"]["actions"]
+    assert all(a["type"] == "imBack" for a in actions)  # a tap sends the answer as a reply
+    titles = [a["title"] for a in actions]
+    assert len(titles) >= 4 and "_" not in "".join(titles)  # the values in words
+    assert "soft_paste" not in json.dumps(actions)
 
 
 def test_clinician_gets_an_adaptive_card(rig: TeamsRig, database: Database) -> None:
