@@ -69,6 +69,9 @@ def test_slack_manifest_points_at_the_slack_channel() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "im:history", "channels:history"} <= scopes
     assert manifest["settings"]["socket_mode_enabled"] is False
+    clicks = manifest["settings"]["interactivity"]
+    assert clicks["is_enabled"] is True
+    assert urlsplit(clicks["request_url"]).path == "/webhooks/slack/interactive"
 
 
 def test_teams_manifest_is_complete() -> None:
