@@ -71,13 +71,24 @@ def slack_say(calx: Calx, slack_api: SlackApi, text: str, thread: str, *, first:
     return sender
 
 
-def posted(slack_api: SlackApi, thread: str) -> list[str]:
-    """The texts Calx posted into ``thread``, in order."""
+def posts(slack_api: SlackApi, thread: str) -> list[dict[str, Any]]:
+    """What Calx posted into ``thread``, in order."""
     return [
-        str(r.json().get("text"))
+        r.json()
         for r in slack_api.api.find("POST", "/chat.postMessage")
         if r.json().get("thread_ts") == thread
     ]
+
+
+def posted(slack_api: SlackApi, thread: str) -> list[str]:
+    """The texts Calx posted into ``thread``, in order (the answers' line under a question cut)."""
+    return [str(p.get("text")).split("\n_")[0] for p in posts(slack_api, thread)]
+
+
+def buttons(post: dict[str, Any]) -> list[str]:
+    """The titles of a post's answer buttons."""
+    actions = [b for b in post.get("blocks") or [] if b.get("type") == "actions"]
+    return [e["text"]["text"] for b in actions for e in b["elements"]]
 
 
 def test_a_resident_on_slack_is_never_asked_who_is_answering(
@@ -90,6 +101,7 @@ def test_a_resident_on_slack_is_never_asked_who_is_answering(
     ]
     wait_for(lambda: len(posted(slack_api, thread)) >= 3, "the welcome posted", TURN_WAIT_S)
     assert posted(slack_api, thread) == [slack.escape(t) for t in expected]
+    assert buttons(posts(slack_api, thread)[2]) == ["Yes", "No"]  # consent, a click away
     slots = calx.tracker(sender)["slots"]
     assert slots["respondent"] == "clinician" and slots["requested_slot"] == "consent"
 
