@@ -163,6 +163,28 @@ def configured(
     return values
 
 
+def answer_buttons(tracker: Any) -> list[dict[str, str]]:
+    """The answers of the open question as buttons (``title``, ``payload``), if it has any.
+
+    The options the widget shows (:mod:`bot.channels.state`), for a question answered by
+    picking one (yes / no / don't know, an enum's values, the consent); a question of
+    several places, a number or free text is typed.
+    """
+    from bot.channels.state import REQUESTED_SLOT, question_input
+
+    if tracker is None or not tracker.active_loop_name:
+        return []
+    slots = tracker.current_slot_values()
+    asked = question_input(slots.get(REQUESTED_SLOT), slots) or {}
+    if asked.get("kind") not in ("choice", "number"):
+        return []
+    return [
+        {"title": str(o["label"]), "payload": str(o["payload"])}
+        for o in asked.get("options") or []
+        if o.get("label") and o.get("payload")
+    ]
+
+
 class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc]
     """A channel with one webhook (``POST /webhook``; ``GET /`` for health).
 
@@ -252,34 +274,14 @@ class WebhookChannel(guard.RateLimited, InputChannel, ABC):  # type: ignore[misc
         from bot.channels.report import report_if_completed
 
         await on_new_message(message)
-        report = await report_if_completed(self.agent, message.sender_id, web_url)
+        tracker = await self.agent.tracker(message.sender_id)  # read once for both
+        report = await report_if_completed(tracker, web_url)
         output = message.output_channel
         if report is None and hasattr(output, "offer"):
-            buttons = await self.answer_buttons(message.sender_id)
+            buttons = answer_buttons(tracker)
             if buttons:
                 output.offer(buttons)
         await output.flush(report)
-
-    async def answer_buttons(self, sender_id: str) -> list[dict[str, str]]:
-        """The answers of the open question as buttons (``title``, ``payload``), if it has any.
-
-        The options the widget shows (:mod:`bot.channels.state`), for a question answered by
-        picking one (yes / no / don't know, an enum's values, the consent); a question of
-        several places, a number or free text is typed.
-        """
-        from bot.channels.state import tracker_state
-
-        tracker = await self.agent.tracker(sender_id)
-        if tracker is None:
-            return []
-        asked = tracker_state(tracker).get("input") or {}
-        if asked.get("kind") not in ("choice", "number"):
-            return []
-        return [
-            {"title": str(o["label"]), "payload": str(o["payload"])}
-            for o in asked.get("options") or []
-            if o.get("label") and o.get("payload")
-        ]
 
     def get_output_channel(self) -> OutputChannel | None:
         """No output outside an incoming message (the thread or service URL comes with it)."""

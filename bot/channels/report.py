@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bot.channels.base import AgentAccess, completed_in_turn
+from bot.channels.base import completed_in_turn
 from bot.export import report as view
 from bot.export.text import report_text
 
@@ -63,9 +63,8 @@ async def clinician_report(conversation_id: str, web_url: str) -> Report | None:
     return build_report(summary, web_url)
 
 
-async def report_if_completed(agent: AgentAccess, sender_id: str, web_url: str) -> Report | None:
-    """The clinician's report if the latest message completed ``sender_id``'s interview."""
-    tracker = await agent.tracker(sender_id)
+async def report_if_completed(tracker: Any, web_url: str) -> Report | None:
+    """The clinician's report if the latest message of ``tracker`` completed the interview."""
     if tracker is None or not completed_in_turn(tracker):
         return None
-    return await clinician_report(sender_id, web_url)
+    return await clinician_report(tracker.sender_id, web_url)

@@ -239,7 +239,6 @@ def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, An
     usable = [b for b in buttons if b.get("title") and b.get("payload")][:MAX_BUTTONS]
     if not usable:
         return None
-    question = text.rsplit("\n_", 1)[0]  # the titles are the buttons now
     elements = [
         {
             "type": "button",
@@ -249,7 +248,8 @@ def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, An
         }
         for i, b in enumerate(usable)
     ]
-    return [_section(question), {"type": "actions", "elements": elements}]
+    actions = {"type": "actions", "elements": elements}
+    return [_section(text), actions] if text.strip() else [actions]
 
 
 def parse_action(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, str]:
@@ -345,8 +345,7 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """Queue a reply with its answers as Block Kit buttons (their titles in the text too)."""
-        titles = " · ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
-        self.messages.append({"text": text, "options": titles, "buttons": buttons})
+        self.messages.append({"text": text, "buttons": buttons})
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Queue an image as its link."""
@@ -357,7 +356,6 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
         last = next((m for m in reversed(self.messages) if not m.get("raw")), None)
         if last is not None and not last.get("buttons"):
             last["buttons"] = buttons
-            last["options"] = " · ".join(str(b.get("title", "")) for b in buttons)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -375,9 +373,11 @@ class SlackThreadOutput(OutputChannel):  # type: ignore[misc]
             if report is not None and text.strip() == report.text.strip():
                 continue  # posted below, as Block Kit
             shown = text if message.get("raw") else escape(text)
-            if message.get("options"):
-                shown += "\n_" + escape(str(message["options"])) + "_"
-            blocks = message.get("blocks") or answer_blocks(shown, message.get("buttons") or [])
+            buttons = message.get("buttons") or []
+            blocks = message.get("blocks") or answer_blocks(shown, buttons)
+            titles = " · ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
+            if titles:  # in the text too: the notification, and clients without blocks
+                shown += "\n_" + escape(titles) + "_"
             if shown.strip() or blocks:
                 ok = await self.api.post_message(self.channel, shown, self.thread_ts, blocks)
                 posted += int(ok)

@@ -10,11 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.export.report import WorkupItem, workup_name
-
-
-def _label(code: str) -> str:
-    return code.replace("_", " ")
+from bot.export.report import WorkupItem, code_words, workup_name
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ def compare(
             continue
         move = Move(
             code=code,
-            name=(item_a or item_b).get("name") or _label(code),
+            name=(item_a or item_b).get("name") or code_words(code),
             rank_before=rank_b,
             rank_after=rank_a,
             score_before=float(item_b.get("score", 0.0)),

@@ -279,7 +279,8 @@ def when(value: str | None) -> str:
     return parsed.strftime("%d %b %Y, %H:%M UTC")
 
 
-def _label(code: str) -> str:
+def code_words(code: str) -> str:
+    """A code in words, where nothing better names it (``soft_paste`` -> ``soft paste``)."""
     return code.replace("_", " ")
 
 
@@ -290,7 +291,7 @@ def workup_name(code: str) -> str:
         return WORKUP_NAMES[code]
     if code in dictionary.labs:
         return dictionary.labs[code].name
-    return dictionary.workup_other.get(code, _label(code).capitalize())
+    return dictionary.workup_other.get(code, code_words(code).capitalize())
 
 
 def _answer(code: str, value: Any) -> str:
@@ -356,7 +357,7 @@ def _red_flag_title(flag: Mapping[str, Any]) -> str:
         from bot.interview.emergency import label
 
         return f"EMERGENCY told: {label(str(flag['kind']))}"
-    return RED_FLAG_TITLES.get(flag["code"], _label(flag["code"]).capitalize())
+    return RED_FLAG_TITLES.get(flag["code"], code_words(flag["code"]).capitalize())
 
 
 def _red_flags(summary: Mapping[str, Any]) -> tuple[RedFlagRow, ...]:
@@ -385,7 +386,7 @@ def causes(differential: Sequence[Mapping[str, Any]]) -> tuple[CauseRow, ...]:
         CauseRow(
             rank=rank,
             code=item["code"],
-            name=item.get("name") or _label(item["code"]).capitalize(),
+            name=item.get("name") or code_words(item["code"]).capitalize(),
             group=item.get("group", ""),
             group_title=GROUP_LABELS.get(item.get("group", ""), item.get("group", "")),
             score=float(item.get("score", 0.0)),
@@ -404,7 +405,7 @@ def _workup(workup: Mapping[str, Any], labs: Mapping[str, str]) -> tuple[WorkupS
     def item(code: str, advised: bool = True) -> WorkupItem:
         lab = WORKUP_LAB.get(code, code)
         result = labs.get(lab)
-        shown = None if result is None else _label(result)
+        shown = None if result is None else code_words(result)
         if result is not None and lab != code:
             shown = f"{dictionary.labs[lab].name}: {shown}"
         reason = reasons.get(code) or dictionary.imaging.get(code, "")
@@ -464,8 +465,8 @@ def _labs(summary: Mapping[str, Any]) -> tuple[LabRow, ...]:
     return tuple(
         LabRow(
             code=code,
-            name=dictionary.labs[code].name if code in dictionary.labs else _label(code),
-            value=_label(value),
+            name=dictionary.labs[code].name if code in dictionary.labs else code_words(code),
+            value=code_words(value),
             entered_by=(entered.get(code) or {}).get("entered_by"),
             entered_at=(entered.get(code) or {}).get("entered_at"),
         )
