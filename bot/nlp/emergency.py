@@ -45,6 +45,7 @@ CUES = (
     "general",
     "other_person",
     "lasting",
+    "lately",
     "recent",
 )
 WHERE = ("before", "clause", "sentence")
@@ -75,6 +76,8 @@ PAST_VERBS = frozenset({"had", "suffered", "got", "was", "were", "died", "went",
 VOID_REACH = 2
 #: ...for cues that a negation turns round ("not for years", "hasn't settled").
 VOIDABLE = frozenset({"past", "chronic", "resolved", "general"})
+#: Cues a kind's ``settled_by`` may list.
+SETTLING = frozenset({"past", "chronic", "resolved", "general"})
 _CLASS = re.compile(r"\{([A-Z_]+)\}")
 _BUILTIN_YEAR = "YEAR_PAST"
 
@@ -92,6 +95,10 @@ class Pattern:
     where: str = ""
     #: Opt-in cues this pattern yields to (``yields:``), beyond those every pattern heeds.
     yields: frozenset[str] = frozenset()
+    #: Names the danger itself (``severe: true``): not settled by the kind's ``settled_by``.
+    severe: bool = False
+    #: Cues this pattern ignores beyond its kind's (``immune:``; a dosing habit is the danger).
+    immune: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,9 @@ class Kind:
     patterns: tuple[Pattern, ...]
     unless: tuple[str, ...] = ()
     immune: frozenset[str] = frozenset()
+    #: Cues that together say it is over and usual for this person, outweighing a recent
+    #: cue (``settled_by:``; e.g. a known epileptic's usual seizure that stopped).
+    settled_by: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -177,10 +187,16 @@ def _patterns(raw: Any, where: str) -> tuple[Pattern, ...]:
             yields = frozenset(_strings(item.get("yields") or [], spot, "yields"))
             if not yields <= set(CUES):
                 raise EmergencyRuleError(f"{spot}: unknown cues in yields: {sorted(yields)}")
-            out.append(Pattern(str(item["pattern"]), needs, spot, yields))
+            severe = item.get("severe", False)
+            if not isinstance(severe, bool):
+                raise EmergencyRuleError(f"{spot}: severe must be true or false")
+            immune = frozenset(_strings(item.get("immune") or [], spot, "immune"))
+            if not immune <= IMMUNE:
+                raise EmergencyRuleError(f"{spot}: unknown cues in immune: {sorted(immune)}")
+            out.append(Pattern(str(item["pattern"]), needs, spot, yields, severe, immune))
         else:
             raise EmergencyRuleError(
-                f"{where}: a pattern is a string or {{pattern:, needs:, yields:}}"
+                f"{where}: a pattern is a string or {{pattern:, needs:, yields:, severe:, immune:}}"
             )
     return tuple(out)
 
@@ -208,7 +224,11 @@ def parse_rules(raw: Any, path: Path = EMERGENCIES_FILE) -> Rules:
         if not immune <= IMMUNE:
             raise EmergencyRuleError(f"{where}: kind {code!r}: unknown immune {sorted(immune)}")
         unless = _strings(spec.get("unless") or [], where, "unless")
-        kinds.append(Kind(str(code), _patterns(spec.get("patterns"), where), unless, immune))
+        settled_by = frozenset(spec.get("settled_by") or ())
+        if not settled_by <= SETTLING:
+            raise EmergencyRuleError(f"{where}: kind {code!r}: settled_by takes {sorted(SETTLING)}")
+        kind_patterns = _patterns(spec.get("patterns"), where)
+        kinds.append(Kind(str(code), kind_patterns, unless, immune, settled_by))
     cues_raw = raw.get("cues")
     if not isinstance(cues_raw, Mapping) or set(cues_raw) != set(CUES):
         raise EmergencyRuleError(f"{top}: cues must be exactly {', '.join(CUES)}")
@@ -419,7 +439,7 @@ class _Context:
     def _someone_elses_past(self, start: int, end: int) -> bool:
         if not self._present("other_person", start, end):
             return False
-        if self._present("past", start, end):
+        if self._present("past", start, end) or self._present("lately", start, end):
             return True
         sent = self.doc[start].sent
         return any(t.lower_ in PAST_VERBS for t in self.doc[sent.start : start + 1])
@@ -442,6 +462,9 @@ class _Context:
             return False
         if self._negated(kind, index, start, end):
             return False
+        pattern = kind.patterns[index]
+        if self._settled(kind, pattern, start, end):
+            return False
         if self._present("recent", start, end):
             return True
         if self.document:
@@ -455,10 +478,14 @@ class _Context:
             "other_person": self._someone_elses_past(start, end),
             "lasting": self._present("lasting", start, end),
         }
-        pattern = kind.patterns[index]
-        return not any(
-            v for k, v in against.items() if k not in kind.immune and self._heeds(pattern, k)
-        )
+        immune = kind.immune | pattern.immune
+        return not any(v for k, v in against.items() if k not in immune and self._heeds(pattern, k))
+
+    def _settled(self, kind: Kind, pattern: Pattern, start: int, end: int) -> bool:
+        """All of the kind's ``settled_by`` cues are in the match's sentence (not a severe one)."""
+        if not kind.settled_by or pattern.severe:
+            return False
+        return all(self._present(category, start, end) for category in kind.settled_by)
 
     def _heeds(self, pattern: Pattern, category: str) -> bool:
         cue = self.rules.cues.get(category)

@@ -44,6 +44,19 @@ EMERGENCIES = [
     ("stroke", "he suddenly started talking nonsense"),
     # events counted before, one happening now
     ("chest_pain", "pt had STEMI x2, now crushing CP"),
+    # "ongoing" is going on now; a seizure past five minutes is told however usual
+    ("seizure", "tonic clonic seizure, ongoing, no IV access"),
+    ("seizure", "his usual kind of fit but it's lasted 8 minutes now and he's still not with it"),
+    ("seizure", "he's been fitting for 6 minutes"),
+    # a plan or a place, and clinicians' shorthand for suicidal ideation
+    ("self_harm", "I've saved up my pills and I'm going to take them all at once tonight"),
+    ("self_harm", "I'm at the top of the car park, I've made a plan and I can't do this any more"),
+    ("self_harm", "pt reports active SI, plan to overdose"),
+    # a weekly medicine taken daily (MHRA 2020), a limb suddenly cold, torsion, a severe hypo
+    ("poisoning", "I've taken my methotrexate daily rather than weekly all week"),
+    ("other", "his foot has suddenly gone pale and cold and it's agony"),
+    ("other", "my son woke with sudden terrible pain in one testicle"),
+    ("other", "my husband's a diabetic, he's drowsy and can't swallow his glucose gel"),
 ]
 NOT_EMERGENCIES = [
     "never had chest pains",
@@ -66,6 +79,15 @@ NOT_EMERGENCIES = [
     # events counted are events had
     "54M ESRD on HD, DM/HTN/CAD x2 MI/AF, referred for painful skin lesions",
     "mum has had two heart attacks",
+    # someone else's collapse yesterday; a known epileptic's usual seizure, over
+    "my neighbour collapsed in the street yesterday, the paramedics came",
+    "she had one of her usual fits twenty minutes ago, it stopped after a minute, she's fine now",
+    # an age at the event, a regimen that is right, Raynaud's, the sacroiliac joint, puzzled
+    "I was knocked out at 19 playing hockey",
+    "methotrexate once a week and folic acid every day",
+    "my fingers go white and cold when it's chilly",
+    "SI joint pain for years",
+    "I'm diabetic and a bit confused by this question",
 ]
 
 
@@ -123,6 +145,15 @@ def _raw() -> dict[str, Any]:
         (
             lambda d: d["kinds"]["stroke"]["patterns"].append({"pattern": "x", "yields": ["y"]}),
             "unknown cues in yields",
+        ),
+        (lambda d: d["kinds"]["seizure"].update(settled_by=["recent"]), "settled_by takes"),
+        (
+            lambda d: d["kinds"]["stroke"]["patterns"].append({"pattern": "x", "severe": "y"}),
+            "severe must be",
+        ),
+        (
+            lambda d: d["kinds"]["stroke"]["patterns"].append({"pattern": "x", "immune": ["y"]}),
+            "unknown cues in immune",
         ),
     ],
 )
