@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     #: server refuses to start in production without it (``check_cors``).
     cors_origins: str = ""
     log_level: str = "INFO"
+    #: Where ``make run`` writes its processes' JSON logs (relative to the checkout);
+    #: ``-`` keeps them on the terminal. The terminal shows progress and the ready block.
+    run_log: str = "var/log/calx.log"
     #: ``make run-cluster``: production checks apply whatever ``env`` says.
     cluster: bool = False
     # Rate limits (bot.ratelimit): messages per second and burst; 0 switches a limit off.

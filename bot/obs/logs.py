@@ -168,9 +168,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(
-    process: str, level: str = "INFO", *, redact_exceptions: bool = True, stream: str = "stdout"
+    process: str,
+    level: str = "INFO",
+    *,
+    redact_exceptions: bool = True,
+    stream: str = "stdout",
+    path: Path | None = None,
 ) -> dict[str, Any]:
-    """The ``logging.config.dictConfig`` of a Calx process: JSON lines on ``stream``."""
+    """The ``logging.config.dictConfig`` of a Calx process: JSON lines on ``stream``.
+
+    With ``path``, the lines are appended to that file instead.
+    """
     handler = ["stdout"]
     own = {"handlers": handler, "level": level, "propagate": False}
     loggers: dict[str, Any] = {
@@ -192,8 +200,11 @@ def logging_config(
         },
         "handlers": {
             "stdout": {
-                "class": "logging.StreamHandler",
-                "stream": f"ext://sys.{stream}",
+                **(
+                    {"class": "logging.FileHandler", "filename": str(path), "encoding": "utf-8"}
+                    if path is not None
+                    else {"class": "logging.StreamHandler", "stream": f"ext://sys.{stream}"}
+                ),
                 "formatter": "json",
                 "filters": ["request_id"],
             }
@@ -214,16 +225,23 @@ def silence_loguru() -> None:
 
 
 def configure(
-    process: str, level: str = "INFO", *, redact_exceptions: bool = True, stream: str = "stdout"
+    process: str,
+    level: str = "INFO",
+    *,
+    redact_exceptions: bool = True,
+    stream: str = "stdout",
+    path: Path | None = None,
 ) -> None:
-    """Send this process's logs (and Python warnings) to ``stream`` as JSON lines.
+    """Send this process's logs (and Python warnings) to ``stream`` (or ``path``) as JSON lines.
 
     Call it before TensorFlow is imported (directly or through Rasa), so that its C++
     notices are silenced.
     """
     os.environ[PROCESS_ENV] = process
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices (not JSON)
-    config = logging_config(process, level, redact_exceptions=redact_exceptions, stream=stream)
+    config = logging_config(
+        process, level, redact_exceptions=redact_exceptions, stream=stream, path=path
+    )
     logging.config.dictConfig(config)
     logging.captureWarnings(True)
     silence_loguru()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
@@ -71,8 +72,13 @@ def _prune(models: Path, current: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def ensure_model(root: Path = ROOT, models: Path = MODELS_DIR) -> Path:
-    """Train the model if its inputs changed since the last training; return its path."""
+def ensure_model(
+    root: Path = ROOT, models: Path = MODELS_DIR, output: IO[bytes] | None = None
+) -> Path:
+    """Train the model if its inputs changed since the last training; return its path.
+
+    ``output``: where ``rasa train`` writes (default: this process's own stdout/stderr).
+    """
     models.mkdir(parents=True, exist_ok=True)
     with (models / ".train.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another `make run` may be training
@@ -80,7 +86,7 @@ def ensure_model(root: Path = ROOT, models: Path = MODELS_DIR) -> Path:
         if path.exists():
             log.info("model up to date: %s", path.name)
             return path
-        print(f"training the Rasa model {path.name} (inputs changed)...", flush=True)
+        print(f"Training the Rasa model {path.name} (its inputs changed)...", flush=True)
         command = [
             sys.executable, "-m", "rasa", "train",
             "--data", str(root / "data"),
@@ -90,7 +96,9 @@ def ensure_model(root: Path = ROOT, models: Path = MODELS_DIR) -> Path:
             "--fixed-model-name", path.name.removesuffix(".tar.gz"),
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(root)}
-        subprocess.run(command, cwd=root, env=env, check=True)  # noqa: S603 - fixed argv
+        subprocess.run(  # noqa: S603 - fixed argv
+            command, cwd=root, env=env, check=True, stdout=output, stderr=output
+        )
         if not path.exists():
             raise RuntimeError(f"rasa train did not write {path}")
         _prune(models, path)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -34,6 +34,8 @@ RUN_DIR = ROOT / "var" / "run"
 STOP_GRACE_S = 15.0
 #: Seconds to wait for every process to answer.
 READY_TIMEOUT_S = 300.0
+#: Lines of the run log shown when Calx could not start.
+TAIL_LINES = 25
 _PR_SET_PDEATHSIG = 1
 
 
@@ -107,6 +109,17 @@ def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT
     web = f"http://{host}:{settings.web_port}"
     python = sys.executable
     api_auth = {"Authorization": f"Bearer {settings.api_token}"}
+    chat = [
+        ("chat (REST)", f"{rasa}/webhooks/rest/webhook"),
+        ("widget (socket.io)", f"{rasa}/socket.io/"),
+    ]
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        chat += [
+            ("Slack events", f"{rasa}/webhooks/slack/webhook"),
+            ("Slack buttons", f"{rasa}/webhooks/slack/interactive"),
+        ]
+    if settings.teams_app_id:
+        chat += [("Teams", f"{rasa}/webhooks/botframework/webhook")]
     return [
         Service(
             "rasa",
@@ -114,8 +127,7 @@ def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT
              "--endpoints", str(endpoints), "--credentials", str(root / "credentials.yml"),
              "--port", str(settings.rasa_port)],
             lambda: _status(f"{rasa}/status?token={settings.rasa_token}") == 200,
-            [("chat (REST)", f"{rasa}/webhooks/rest/webhook"),
-             ("Rasa HTTP API", f"{rasa}/  (token: CALX_RASA_TOKEN)")],
+            [*chat, ("Rasa HTTP API", f"{rasa}/  (token: CALX_RASA_TOKEN)")],
             # 409: the server runs but could not load the model (see its log)
             broken=lambda: _status(f"{rasa}/status?token={settings.rasa_token}") == 409,
         ),
@@ -138,9 +150,19 @@ def services(settings: Settings, model: Path, endpoints: Path, root: Path = ROOT
 class Supervisor:
     """Runs services in the foreground until a signal or until one of them exits."""
 
-    def __init__(self, services: Sequence[Service], root: Path = ROOT) -> None:
+    def __init__(
+        self,
+        services: Sequence[Service],
+        root: Path = ROOT,
+        *,
+        output: IO[bytes] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        """``output``: where the processes write (default: this terminal), ``log_path`` its name."""
         self.services = list(services)
         self.root = root
+        self.output = output
+        self.log_path = log_path
         self._stopping = False
 
     def start(self) -> None:
@@ -148,7 +170,12 @@ class Supervisor:
         env = {**os.environ, "PYTHONPATH": str(self.root), "PYTHONUNBUFFERED": "1"}
         for service in self.services:
             service.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                service.argv, cwd=self.root, env=env, preexec_fn=_die_with_parent
+                service.argv,
+                cwd=self.root,
+                env=env,
+                preexec_fn=_die_with_parent,
+                stdout=self.output,
+                stderr=self.output,
             )
 
     def exited(self) -> Service | None:
@@ -214,6 +241,7 @@ class Supervisor:
             pass
         except (RuntimeError, TimeoutError) as error:
             print(f"could not start Calx: {error}", file=sys.stderr, flush=True)
+            self.print_log_tail()
             code = 1
         finally:
             print("stopping Calx...", flush=True)
@@ -224,8 +252,21 @@ class Supervisor:
 
     def print_urls(self) -> None:
         """Say where everything is."""
-        lines = ["", "Calx is running:"]
-        for service in self.services:
-            lines += [f"  {label:<18} {url}" for label, url in service.urls]
+        shown = [pair for service in self.services for pair in service.urls]
+        if self.log_path is not None:
+            shown.append(("logs (JSON lines)", str(self.log_path)))
+        width = max((len(label) for label, _ in shown), default=0) + 2
+        lines = ["", "Calx is running:", *(f"  {label:<{width}}{url}" for label, url in shown)]
         lines += ["Press Ctrl-C to stop.", ""]
         print("\n".join(lines), flush=True)
+
+    def print_log_tail(self) -> None:
+        """The end of the run log, where the reason a process stopped is (no patient text)."""
+        if self.log_path is None or not self.log_path.is_file():
+            return
+        if self.output is not None:
+            self.output.flush()
+        with self.log_path.open("rb") as log:
+            log.seek(max(0, self.log_path.stat().st_size - 64 * 1024))
+            tail = log.read().decode("utf-8", "replace").splitlines()[-TAIL_LINES:]
+        print(f"last lines of {self.log_path}:", *tail, sep="\n", file=sys.stderr, flush=True)

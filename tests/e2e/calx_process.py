@@ -3,6 +3,8 @@
 ``Calx`` starts ``python -m bot.runner`` in its own process group with a fresh SQLite
 database (or the one given), waits until the Rasa server and the web app answer, and
 talks to them only through the public contract (REST channel, Rasa HTTP API, web API).
+``log`` is what ``make run`` shows on the terminal; ``service_log`` the processes' JSON logs
+(``CALX_RUN_LOG``).
 """
 
 from __future__ import annotations
@@ -61,6 +63,17 @@ class Calx:
     extra_env: dict[str, str] | None = None
 
     @property
+    def service_log(self) -> Path:
+        """The processes' JSON logs, beside the terminal's capture."""
+        return self.log.with_name(f"{self.log.stem}.services.log")
+
+    def logs_text(self) -> str:
+        """What the terminal showed and what the processes logged."""
+        return "\n".join(
+            p.read_text(errors="replace") for p in (self.log, self.service_log) if p.is_file()
+        )
+
+    @property
     def rasa(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
@@ -79,6 +92,7 @@ class Calx:
             "CALX_RASA_PORT": str(self.rasa_port),
             "CALX_ACTION_PORT": str(self.action_port),
             "CALX_WEB_PORT": str(self.web_port),
+            "CALX_RUN_LOG": str(self.service_log),
             **(self.extra_env or {}),
         }
 

@@ -103,6 +103,30 @@ def test_one_process_dying_stops_the_others(tmp_path: Path) -> None:
     assert _status(f"http://127.0.0.1:{port}/") is None
 
 
+def test_output_goes_to_the_run_log_and_its_end_is_shown_when_start_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "run.log"
+    code = "import sys; print('loaded the model'); sys.exit('cannot bind the port')"
+    failing = Service("dies", [sys.executable, "-c", code], lambda: False)
+    with log.open("ab") as sink:
+        assert Supervisor([failing], tmp_path, output=sink, log_path=log).run(ready_timeout=60) == 1
+    shown = capsys.readouterr()
+    assert "loaded the model" in log.read_text() and "cannot bind the port" in log.read_text()
+    assert "could not start Calx: dies exited with 1" in shown.err
+    assert f"last lines of {log}:" in shown.err and "cannot bind the port" in shown.err
+    assert "loaded the model" not in shown.out
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("var/log/calx.log", ROOT / "var/log/calx.log"), ("/tmp/x.log", Path("/tmp/x.log")),
+     ("-", None), ("", None)],
+)  # fmt: skip
+def test_the_run_log_setting(no_calx_env: pytest.MonkeyPatch, value: str, expected: Path) -> None:
+    assert runner_main.run_log_path(settings_of(run_log=value), ROOT) == expected
+
+
 def test_a_service_that_answers_but_cannot_work_fails_fast(tmp_path: Path) -> None:
     port = free_port()
     broken = web_service("rasa", port)

@@ -32,8 +32,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 #: Fields every JSON log line has.
 FIELDS = {"ts", "level", "logger", "message", "request_id", "process", "pid"}
-#: What the supervisor itself prints for people (not log lines of a service).
-BANNER = re.compile(r"^(Calx is running:|  \S.*https?://|Press Ctrl-C to stop\.|stopping Calx)")
+#: All that `make run` shows on the terminal: a line per step, then the ready block.
+TERMINAL = re.compile(
+    r"^(Preparing the language pipeline\.\.\.|Migrating the database\.\.\.|Model: calx-\S+"
+    r"|Training the Rasa model .*|Starting Rasa, the action server and the web app \(logs: .+\)"
+    r"\.\.\.|Calx is running:|  \S.*  (https?://\S+.*|/\S+)|Press Ctrl-C to stop\.)$"
+)
 
 
 def marker() -> str:
@@ -53,9 +57,10 @@ def planted_vignette(sentence: str) -> dict[str, Any]:
 
 
 def log_files(since: float, stack: ChannelCalx) -> list[Path]:
-    """Every log the processes wrote: the supervisor's capture and files under var/."""
-    candidates = [stack.log, *(ROOT / "var").rglob("*.log"), *(ROOT / "var" / "run").rglob("*")]
-    return [p for p in candidates if p.is_file() and (p == stack.log or p.stat().st_mtime >= since)]
+    """Every log the processes wrote: the terminal's capture, the run log, files under var/."""
+    own = [stack.log, stack.service_log]
+    candidates = [*own, *(ROOT / "var").rglob("*.log"), *(ROOT / "var" / "run").rglob("*")]
+    return [p for p in candidates if p.is_file() and (p in own or p.stat().st_mtime >= since)]
 
 
 def test_no_patient_text_in_any_log(stack: ChannelCalx, fakes: Fakes) -> None:
@@ -100,15 +105,16 @@ def test_no_patient_text_in_any_log(stack: ChannelCalx, fakes: Fakes) -> None:
         searched += 1
         if words in content:
             leaks.append(str(path))
-    print(f"\nsearched {searched} log files ({stack.log.stat().st_size} bytes of process output)")
+    size = stack.service_log.stat().st_size
+    print(f"\nsearched {searched} log files ({size} bytes of process output)")
     # The right output was searched: this interview's requests are in it.
-    assert run["sender"] in stack.log.read_text(errors="replace")
+    assert run["sender"] in stack.service_log.read_text(errors="replace")
     assert not leaks, f"patient text in {leaks}"
 
 
 def test_every_process_logs_json_lines_with_request_ids(stack: ChannelCalx) -> None:
     request_id = f"hardening-{uuid.uuid4().hex[:8]}"
-    offset = stack.log.stat().st_size
+    offset = stack.service_log.stat().st_size
     answer = httpx.post(
         f"{stack.rasa}/webhooks/rest/webhook",
         json={"sender": fresh_sender("ids"), "message": "hello"},
@@ -121,7 +127,7 @@ def test_every_process_logs_json_lines_with_request_ids(stack: ChannelCalx) -> N
     made = httpx.get(f"{stack.web}/portal")
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
     time.sleep(1)
-    with stack.log.open("rb") as log:
+    with stack.service_log.open("rb") as log:
         log.seek(offset)
         lines = [line for line in log.read().decode("utf-8", "replace").splitlines() if line]
     entries, other = [], []
@@ -130,7 +136,7 @@ def test_every_process_logs_json_lines_with_request_ids(stack: ChannelCalx) -> N
             entries.append(json.loads(line))
         except ValueError:
             other.append(line)
-    assert not [line for line in other if not BANNER.match(line)], other[:5]
+    assert not other, other[:5]  # the run log holds log lines only
     assert all(set(entry) >= FIELDS for entry in entries)
     processes = {entry["process"] for entry in entries}
     assert {"rasa", "actions", "web"} <= processes, processes
@@ -140,3 +146,22 @@ def test_every_process_logs_json_lines_with_request_ids(stack: ChannelCalx) -> N
     assert {"rasa", "web"} <= mine
     rest = [e for e in access if e.get("path") == "/webhooks/rest/webhook"]
     assert rest and rest[-1]["status"] == 200 and rest[-1]["duration_ms"] >= 0
+
+
+def test_the_terminal_shows_steps_and_every_endpoint_only(stack: ChannelCalx) -> None:
+    """`make run` is quiet: no log line or warning on the terminal; every channel listed."""
+    shown = [line for line in stack.log.read_text(errors="replace").splitlines() if line]
+    assert shown and len(shown) <= 25, shown
+    assert [line for line in shown if not TERMINAL.match(line)] == []
+    ready = {
+        label.strip(): where.split()[0]
+        for label, where in (line.strip().split("  ", 1) for line in shown if line[:2] == "  ")
+    }
+    assert ready["Slack events"] == f"{stack.rasa}/webhooks/slack/webhook"
+    assert ready["Slack buttons"] == f"{stack.rasa}/webhooks/slack/interactive"
+    assert ready["Teams"] == f"{stack.rasa}/webhooks/botframework/webhook"
+    assert ready["patient portal"] == f"{stack.web}/portal"
+    assert ready["logs (JSON lines)"] == str(stack.service_log)
+    # what the terminal no longer shows is in the run log, as JSON
+    logged = stack.service_log.read_text(errors="replace")
+    assert all(f'"process": "{name}"' in logged for name in ("rasa", "actions", "web"))
