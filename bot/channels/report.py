@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.channels.base import completed_in_turn
+from bot.export import bodymap
 from bot.export import report as view
 from bot.export.text import report_text
 
@@ -26,6 +27,13 @@ class Report:
     url: str
     #: The same report as plain text: the interview's own wording of it.
     text: str
+    #: The body map (PNG, public: only the sites), when the sites are known.
+    map_url: str | None = None
+
+    @property
+    def map_text(self) -> str:
+        """The body map's alternative text."""
+        return "Body map, front and back, the lumps marked on: " + ", ".join(self.view.site_labels)
 
     @property
     def conversation_id(self) -> str:
@@ -42,7 +50,10 @@ def build_report(summary: Mapping[str, Any], web_url: str) -> Report:
     """The report for a stored summary (the contract's shape)."""
     built = view.build_report(summary)
     return Report(
-        view=built, url=console_url(web_url, built.conversation_id), text=report_text(built)
+        view=built,
+        url=console_url(web_url, built.conversation_id),
+        text=report_text(built),
+        map_url=bodymap.url(web_url, built.sites) if built.sites else None,
     )
 
 

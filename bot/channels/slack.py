@@ -199,6 +199,8 @@ def report_blocks(report: Report) -> list[dict[str, Any]]:
         blocks.append(_section("\n".join(lines)))
     if not summary.leading:
         blocks.append(_section("No cause scores above zero on the findings given."))
+    if report.map_url:
+        blocks.append({"type": "image", "image_url": report.map_url, "alt_text": report.map_text})
     blocks.append({"type": "divider"})
     work = ["*Workup to order*", *(escape(line) for line in workup_lines(summary))]
     blocks.append(_section("\n".join(work)))

@@ -306,6 +306,10 @@ def report_card(report: Report) -> dict[str, Any]:
                 "text": "No cause scores above zero on the findings given.",
             }
         )
+    if report.map_url:
+        body.append(
+            {"type": "Image", "url": report.map_url, "altText": report.map_text, "size": "Large"}
+        )
     facts = [{"title": heading, "value": tests} for heading, tests in workup_facts(summary)]
     body.append(
         {

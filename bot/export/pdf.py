@@ -3,7 +3,7 @@
 In the order of :class:`bot.export.report.Report`: urgency and red flags, the
 leading causes with their evidence, the workup checklist, the findings present,
 absent and not known (coded answer beside the person's own words; "not asked" in
-one line), the labs and the review. Every string is escaped before it
+one line; the body map beside them), the labs and the review. Every string is escaped before it
 reaches reportlab's paragraph markup, so patient text is printed, never parsed.
 The Bitstream Vera font shipped with reportlab covers accented Latin text.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from bot.export import bodymap
 from bot.export.report import Report, build_report, when
 
 FONT = "CalxVera"
@@ -47,6 +48,7 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import (
+        Image,
         Paragraph,
         SimpleDocTemplate,
         Spacer,
@@ -137,6 +139,14 @@ def summary_pdf(summary: Mapping[str, Any]) -> bytes:
                 line += f": {item.reason}"
             story.append(para(line))
     story.append(para("Findings", h2))
+    if report.sites:
+        # the body map beside its words: where the lumps are, front and back
+        map_png = io.BytesIO(bodymap.png(report.sites))
+        drawing = Image(map_png, width=55 * mm, height=55 * mm * bodymap.aspect())
+        caption = para("Where the lumps are: " + ", ".join(report.site_labels))
+        beside = Table([[drawing, caption]], colWidths=[60 * mm, width - 60 * mm])
+        beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        story.append(beside)
     parts = (("Present", report.positives), ("Absent", report.negatives))
     for title, found in (*parts, ("Did not know", report.unknown)):
         if not found:

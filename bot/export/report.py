@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.export import bodymap
 from bot.knowledge import get_dictionary
 from bot.knowledge.dictionary import UNKNOWN
 
@@ -229,6 +230,9 @@ class Report(View):
     unknown: tuple[FindingRow, ...]
     not_asked: tuple[FindingRow, ...]
     groups: tuple[FindingGroup, ...]
+    #: Where the lumps are: codes of ``lesion_locations`` (the body map), and their words.
+    sites: tuple[str, ...] = ()
+    site_labels: tuple[str, ...] = ()
     labs: tuple[LabRow, ...]
     reviewed_by: str | None
     reviewed_at: str | None
@@ -481,6 +485,7 @@ def build_report(summary: Mapping[str, Any]) -> Report:
     flags = _red_flags(summary)
     urgency = _urgency(flags)
     rows = _finding_rows(summary)
+    sites = bodymap.chosen((summary.get("findings") or {}).get(bodymap.FINDING))
     return Report(
         conversation_id=str(summary.get("conversation_id") or ""),
         status=status,
@@ -502,6 +507,8 @@ def build_report(summary: Mapping[str, Any]) -> Report:
         unknown=tuple(r for r in rows if r.state == "unknown"),
         not_asked=tuple(r for r in rows if r.state == "not_asked"),
         groups=_groups(rows),
+        sites=tuple(sites),
+        site_labels=tuple(bodymap.site_label(code) for code in sites),
         labs=_labs(summary),
         reviewed_by=summary.get("reviewed_by"),
         reviewed_at=summary.get("reviewed_at"),

@@ -16,7 +16,7 @@ from bot.obs.asgi import RequestIdMiddleware
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, get_settings
 from bot.store.db import Database
-from bot.web import api, console, portal
+from bot.web import api, bodymap, console, portal
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit
 
 
@@ -55,6 +55,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.include_router(api.router)
+    app.include_router(bodymap.router)  # /bodymap.svg, /bodymap.png: public, no identifiers
     console.install(app)  # pages on /, /static/, GET /api/conversations/{sender}/export
     portal.install(app)  # the patient-portal demo page /portal and the widget's files /widget/
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

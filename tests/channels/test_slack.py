@@ -30,6 +30,7 @@ from rasa.shared.core.events import ActiveLoop, SlotSet
 
 from bot.channels import slack
 from bot.channels.report import build_report, console_url
+from bot.export import bodymap
 from bot.interview import readback
 from bot.store import crud
 from bot.store.db import Database
@@ -434,6 +435,10 @@ def test_report_blocks_name_every_part_of_the_workup(database: Database) -> None
         assert slack.escape(cause.name) in text
     assert "Not recommended" in text and "MRI" in text
     assert report.text == readback.clinician_report(summary)
+    sites = summary["findings"]["lesion_locations"]
+    [image] = [b for b in slack.report_blocks(report) if b["type"] == "image"]
+    assert image["image_url"] == f"{WEB_URL}/bodymap.png?sites={','.join(sites)}"
+    assert all(bodymap.site_label(code) in image["alt_text"] for code in sites)
 
 
 def block_action(

@@ -346,6 +346,10 @@ def test_clinician_gets_an_adaptive_card(rig: TeamsRig, database: Database) -> N
     assert facts[0]["title"] == "Imaging" and "X-ray" in facts[0]["value"]
     assert facts[-1]["title"] == "Not recommended" and "MRI" in facts[-1]["value"]
     assert all(r.json().get("text") != teams.markdown(report_text) for r in replies)
+    sites = summary["findings"]["lesion_locations"]
+    [image] = [b for b in content["body"] if b["type"] == "Image"]
+    assert image["url"] == f"{WEB_URL}/bodymap.png?sites={','.join(sites)}"
+    assert "Body map" in image["altText"]
 
 
 def test_patient_on_teams_is_never_shown_a_differential(rig: TeamsRig, database: Database) -> None:

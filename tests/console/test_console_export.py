@@ -125,6 +125,7 @@ def test_pdf_export_has_the_findings_and_the_differential(
     for cause in workup.assess(findings, LABS).to_dict()["differential"][:3]:
         assert " ".join(cause["name"].split()[:2]) in text
     assert "X-ray" in text and "MRI" in text
+    assert "Where the lumps are: fingers, elbows" in text  # beside the body map's picture
     assert SCRIPT in text  # printed as text, not markup
     assert "Signed off by dr-test" in text
 

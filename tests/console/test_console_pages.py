@@ -126,6 +126,15 @@ def test_summary_page_explains_the_interview(console: Console, cid: str) -> None
     row = _text(findings[findings.index('id="finding-kidney_disease"') :][:600])
     assert "Did not know" in row and "I don't know" in row
     assert findings.index('id="findings-positive"') < findings.index('id="findings-unknown"')
+    # the body map: the sites on the outline, named for who cannot see the picture
+    figure = findings[findings.index('id="bodymap"') :][:800]
+    src = re.search(r'<img src="([^"]+)"[^>]* alt="([^"]+)"', figure)
+    assert src is not None and src.group(1) == "/bodymap.svg?sites=fingers,elbows"
+    assert src.group(2).endswith("fingers, elbows")
+    with httpx.Client(base_url=console.base_url) as anonymous:  # no identifier: public
+        drawn = anonymous.get(src.group(1))
+    assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/svg+xml"
+    assert re.findall(r"<title>([^<]+)</title>", drawn.text) == ["elbows", "fingers"]
     # questions never put are folded away
     folded = findings[findings.index('<details class="not-asked"') :]
     assert 'id="finding-dialysis"' in folded
@@ -225,7 +234,9 @@ def test_patient_script_is_inert_in_html(console: Console, cid: str) -> None:
     with console.logged_in() as client, console.logged_in("admin") as admin:
         pages = [client.get(f"/conversations/{cid}").text, client.get("/").text]
         pages.append(admin.get("/audit").text)
-    assert "<script" not in pages[0] and "<img" not in pages[0]
+    assert "<script" not in pages[0]
+    images = re.findall(r"<img\b[^>]*>", pages[0], flags=re.IGNORECASE)
+    assert [i for i in images if not i.startswith('<img src="/bodymap.svg?sites=')] == []
     assert html.unescape(pages[0]).count(SCRIPT) >= 3  # own words, free text, advice: as text
     for page in pages:
         assert "<script" not in page.lower()

@@ -93,3 +93,24 @@ def test_docs_only_outside_production(tmp_path: Path) -> None:
         assert httpx.get(f"{dev_url}/openapi.json").status_code == 200
         assert httpx.get(f"{prod_url}/openapi.json").status_code == 404
         assert httpx.get(f"{prod_url}/docs").status_code == 404
+
+
+def test_the_body_map_images_are_public_and_refuse_unknown_sites(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    with (
+        temporary_database("sqlite", directory=tmp_path) as db,
+        serve(create_app(make_settings(db.url))) as base_url,
+        httpx.Client(base_url=base_url) as anonymous,  # the image holds no identifier
+    ):
+        png = anonymous.get("/bodymap.png", params={"sites": "knees,fingers"})
+        svg = anonymous.get("/bodymap.svg", params={"sites": "knees"})
+        bad = anonymous.get("/bodymap.png", params={"sites": "knees,<b>ankle</b>"})
+        db.dispose()
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.headers["cache-control"].startswith("public")
+    assert Image.open(io.BytesIO(png.content)).format == "PNG"
+    assert svg.status_code == 200 and "<title>knees</title>" in svg.text
+    assert bad.status_code == 422 and "unknown sites: <b>ankle</b>" in bad.json()["detail"]
