@@ -277,9 +277,12 @@ def compile_pattern(
             singles: list[dict[str, Any]] = []
             norms: list[str] = []
             multi: list[list[dict[str, Any]]] = []
-            for alt in body.split("|"):
+            for alt in _top_level_alternatives(body):
                 if alt.startswith("=") and len(alt) > 1:
                     singles.append({"TEXT": alt[1:]})
+                    continue
+                if alt.startswith("~") and len(alt) > 1:
+                    singles.append({"LOWER": {"REGEX": alt[1:]}})  # "floppy|~^limp$"
                     continue
                 for words in _item_alternatives(alt, tokenize):
                     if len(words) == 1:
@@ -301,6 +304,19 @@ def compile_pattern(
                 options.append([])
         sequences = [_join(seq, opt) for seq in sequences for opt in options]
     return [seq for seq in sequences if seq]
+
+
+def _top_level_alternatives(body: str) -> list[str]:
+    """``a|b|~^(c|d)$`` split at the bars outside a regex's parentheses."""
+    parts, depth, current = [], 0, ""
+    for char in body:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
 
 
 _HYPHEN = {"TEXT": {"IN": ["-", "\u2013"]}, "OP": "?"}

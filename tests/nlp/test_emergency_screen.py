@@ -57,6 +57,18 @@ EMERGENCIES = [
     ("other", "his foot has suddenly gone pale and cold and it's agony"),
     ("other", "my son woke with sudden terrible pain in one testicle"),
     ("other", "my husband's a diabetic, he's drowsy and can't swallow his glucose gel"),
+    # signs a clinician types: NEWS2 red scores, a hypertensive emergency, neutropenic fever
+    ("other", "HR 36 and dizzy"),
+    ("other", "BP 220/130, new headache and blurred vision"),
+    ("other", "temp 38.5, two weeks after her cyclophosphamide infusion"),
+    ("chest_pain", "retrosternal pain radiating to the jaw"),
+    ("chest_pain", "a pressing feeling in the centre of my chest"),
+    # tablets missing near a child; paracetamol twice over; seizures that cluster
+    ("poisoning", "my toddler had my blister pack, three tablets missing"),
+    ("poisoning", "taking paracetamol and co-codamol together all week"),
+    ("seizure", "three seizures since breakfast and she hasn't come back between them"),
+    ("self_harm", "I'm on the balcony and I want to jump"),
+    ("other", "he tipped the kettle over himself, the skin on his arm is coming off"),
 ]
 NOT_EMERGENCIES = [
     "never had chest pains",
@@ -88,6 +100,17 @@ NOT_EMERGENCIES = [
     "my fingers go white and cold when it's chilly",
     "SI joint pain for years",
     "I'm diabetic and a bit confused by this question",
+    "resting HR 62, BP 150/95 on amlodipine, no symptoms",
+    "my brother had a seizure once",
+    "drowsy after dialysis yesterday, but back to himself now",
+    "there's flu going round at work",
+    "fit for work since the spring",
+    "my ribs are sore when I press on them",
+    # lemmas that are not the same word: "takes" is no "took", "limps" no "limp"; "od" daily
+    "she takes her capsules every morning",
+    "alfacalcidol 1mcg od",
+    "he limps after football",
+    "she bleached her hair last week",
 ]
 
 

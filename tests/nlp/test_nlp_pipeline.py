@@ -139,6 +139,10 @@ def test_pattern_mini_language() -> None:
     assert {"LOWER": {"REGEX": "^x\\d+$"}} in longest
     with pytest.raises(RuleError):
         compile_pattern("|", tokenize, lambda w: w)
+    # an alternative may be a regex, with bars of its own: "floppy" or exactly "limp"/"limpy"
+    mixed = compile_pattern("floppy|~^(limp|limpy)$|=HD", tokenize, lambda w: w)
+    expected = [{"TEXT": "HD"}, {"LOWER": {"REGEX": "^(limp|limpy)$"}}, {"NORM": "floppy"}]
+    assert sorted(mixed, key=str) == sorted([[e] for e in expected], key=str)
 
 
 def test_saved_pipeline_gives_the_same_entities_as_a_fresh_build(tmp_path: Path) -> None:
