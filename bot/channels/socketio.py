@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from engineio.payload import Payload
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
@@ -44,6 +45,8 @@ SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 STATE_EVENT = "calx_state"
 RESUME_EVENT = "calx_resume"
 CHANNEL_METADATA = {"channel": "widget"}
+#: Packets one polling request may carry (engine.io's default, 16, loses a queued burst).
+MAX_PACKETS_PER_REQUEST = 256
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -109,6 +112,10 @@ class CalxSocketIOInput(guard.RateLimited, InputChannel):  # type: ignore[misc]
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The socket.io server (attached at ``socketio_path``) and a health route."""
         # Origins are checked by the Rasa server's CORS settings (`rasa run --cors`).
+        # A client that was slow or offline sends its queued messages in one request:
+        # engine.io refuses more than 16 packets per payload and the messages are lost; the
+        # body's size stays capped (max_http_buffer_size) and each message meets the limiter.
+        Payload.max_decode_packets = MAX_PACKETS_PER_REQUEST
         sio = AsyncServer(
             async_mode="sanic",
             cors_allowed_origins=[],

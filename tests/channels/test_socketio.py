@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import socketio
+from engineio.payload import Payload
 from harness import ScriptedAgent, interview_domain, serve_channels, wait_for
 from rasa.shared.core.events import ActiveLoop, SlotSet
 
-from bot.channels.socketio import CalxSocketIOInput
+from bot.channels.socketio import MAX_PACKETS_PER_REQUEST, CalxSocketIOInput
 from bot.knowledge import get_dictionary
 
 
@@ -27,6 +28,9 @@ class WidgetClient:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        # as the browser's engine.io client, take a burst of replies in one response (the
+        # Python client's default refuses more than 16 packets and drops the connection)
+        Payload.max_decode_packets = MAX_PACKETS_PER_REQUEST
         for name in ("session_confirm", "bot_uttered", "calx_state"):
             self.client.on(name, self._recorder(name))
 
