@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from bot import workup
+from bot.export import bodymap
 from bot.interview import emergency, wording
 from bot.interview.turn import (
     AWAITING_CHANGE,
@@ -110,7 +111,10 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
     if finding.type in ("enum", "multi"):
         options = [value_option(slot, value) for value in finding.values]
         kind = "choice" if finding.type == "enum" else "multi"
-        return {"kind": kind, "options": [*options, *dont_know(slot)]}
+        shown: dict[str, Any] = {"kind": kind, "options": [*options, *dont_know(slot)]}
+        if slot == bodymap.FINDING:  # the sites also as toggles on the body map
+            shown["map"] = bodymap.svg(bodymap.chosen(slots.get(slot)), interactive=True)
+        return shown
     if finding.type == "int":
         return {"kind": "number", "options": dont_know(slot)}
     return {"kind": "text", "options": [NOTHING_TO_ADD]}

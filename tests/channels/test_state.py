@@ -113,3 +113,16 @@ def get_flags() -> list[Any]:
     from bot import workup
 
     return list(workup.check_red_flags({"lesion_infection_signs": "yes"}))
+
+
+def test_the_sites_question_brings_the_body_map_with_the_answers_so_far() -> None:
+    import re
+
+    shown = state.question_input("lesion_locations", {"lesion_locations": ["knees"]})
+    assert shown is not None and shown["kind"] == "multi"
+    regions = re.findall(r'data-value="(\w+)" role="checkbox" tabindex="0" aria-checked="(\w+)"',
+                         shown["map"])  # fmt: skip
+    listed = {o["value"] for o in shown["options"]} - {UNKNOWN}
+    assert {code for code, _ in regions} == listed  # a region for every box of the list
+    assert [code for code, on in regions if on == "true"] == ["knees"]
+    assert "map" not in (state.question_input("lesion_count", {}) or {})

@@ -121,6 +121,35 @@ def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
     assert slots["age"] == 45
 
 
+def test_the_body_map_ticks_the_sites_by_touch_and_by_keyboard(
+    site: Site, widget: WidgetPage
+) -> None:
+    widget.open()
+    widget.choose("Yes")
+    widget.choose("I'm the patient")
+    widget.type("yes")
+    page = widget.page
+    body = page.get_by_role("group", name="Body map")
+    assert body.is_visible()
+    regions = body.get_by_role("checkbox")
+    assert regions.count() == len(widget.checkboxes())  # a region for every site listed
+    # by touch, on one elbow (the region's box spans both arms: its centre is the back)
+    body.get_by_role("checkbox", name="elbows").locator("ellipse").first.click()
+    assert widget.list_box("elbows").is_checked()
+    body.get_by_role("checkbox", name="fingers").focus()
+    page.keyboard.press("Space")  # by keyboard
+    assert body.get_by_role("checkbox", name="fingers").get_attribute("aria-checked") == "true"
+    widget.list_box("elbows").uncheck()  # the list
+    assert body.get_by_role("checkbox", name="elbows").get_attribute("aria-checked") == "false"
+    viewport_screenshot(page, "widget-bodymap")
+    assert axe_scan(page, "widget-bodymap") == []
+    before = widget.count("bot")
+    page.get_by_role("button", name="Send selected").click()
+    widget.wait_turn(before)
+    assert widget.texts("user")[-1] == "fingers"
+    assert slots_of(site, widget)["lesion_locations"] == ["fingers"]
+
+
 def test_start_over_asks_first_and_sends_start_over(site: Site, widget: WidgetPage) -> None:
     widget.open()
     widget.choose("Yes")

@@ -59,11 +59,15 @@ class WidgetPage:
         self.page.locator(".calx-options > button.calx-option", has_text=label).first.click()
         self.wait_turn(before)
 
+    def list_box(self, label: str) -> Any:
+        """The checkbox of the list (not the body map's region of the same name)."""
+        return self.page.locator(".calx-options .calx-check").get_by_label(label, exact=True)
+
     def check(self, *labels: str) -> None:
         """Tick checkboxes and send them."""
         before = self.count("bot")
         for label in labels:
-            self.page.locator(".calx-options").get_by_label(label, exact=True).check()
+            self.list_box(label).check()
         self.page.get_by_role("button", name="Send selected").click()
         self.wait_turn(before)
 

@@ -33,6 +33,7 @@
     send: "Send",
     sendChecked: "Send selected",
     chooseOneOrMore: "Choose one or more, then send. You can also type.",
+    bodyMapHint: "Tap the places on the body, or tick them below.",
     typing: "Calx is typing…",
     you: "You",
     bot: "Calx",
@@ -272,7 +273,40 @@
     if (hadFocus && ui.options.firstChild) { ui.options.firstChild.focus(); }
   }
 
-  function showMulti(options) {
+  // The body map (bot/export/bodymap.py): each region a checkbox toggle kept in step with
+  // the list's checkbox of the same value; the list stays, for whoever prefers it.
+  function bodyMap(svgText, fieldset) {
+    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    var root = parsed.documentElement;
+    if (!root || root.nodeName.toLowerCase() !== "svg") { return null; }
+    var svg = document.importNode(root, true);
+    var sites = Array.prototype.slice.call(svg.querySelectorAll(".calx-site"));
+    function boxFor(site) {
+      return fieldset.querySelector('input[data-value="' + site.getAttribute("data-value") + '"]');
+    }
+    function sync() {
+      sites.forEach(function (site) {
+        var box = boxFor(site);
+        site.setAttribute("aria-checked", box && box.checked ? "true" : "false");
+      });
+    }
+    function toggle(site) {
+      var box = boxFor(site);
+      if (box) { box.checked = !box.checked; sync(); }
+    }
+    sites.forEach(function (site) {
+      if (!boxFor(site)) { site.parentNode.removeChild(site); return; }
+      site.addEventListener("click", function () { toggle(site); });
+      site.addEventListener("keydown", function (event) {
+        if (event.key === " " || event.key === "Enter") { event.preventDefault(); toggle(site); }
+      });
+    });
+    fieldset.addEventListener("change", sync);
+    sync();
+    return el("div", { class: "calx-bodymap" }, [el("p", { class: "calx-hint", text: strings.bodyMapHint }), svg]);
+  }
+
+  function showMulti(options, map) {
     var hadFocus = focusWasIn(ui.options);
     ui.options.textContent = "";
     var boxes = options.filter(function (o) { return o.value !== "unknown"; });
@@ -281,10 +315,12 @@
     boxes.forEach(function (o, i) {
       var id = "calx-choice-" + i;
       fieldset.appendChild(el("div", { class: "calx-check" }, [
-        el("input", { type: "checkbox", id: id, value: o.payload }),
+        el("input", { type: "checkbox", id: id, value: o.payload, "data-value": o.value }),
         el("label", { for: id, text: o.label })
       ]));
     });
+    var drawn = typeof map === "string" ? bodyMap(map, fieldset) : null;
+    if (drawn) { fieldset.insertBefore(drawn, fieldset.children[1] || null); }
     var send = el("button", { type: "button", class: "calx-option calx-primary", text: strings.sendChecked });
     send.addEventListener("click", function () {
       var checked = Array.prototype.slice.call(fieldset.querySelectorAll("input:checked"));
@@ -400,7 +436,7 @@
     if (pendingButtons) {
       showChoices(pendingButtons);
     } else if (input && input.kind === "multi") {
-      showMulti(input.options);
+      showMulti(input.options, input.map);
     } else if (input && input.options && input.options.length) {
       showChoices(input.options);
     } else {
