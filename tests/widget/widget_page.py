@@ -68,7 +68,7 @@ class WidgetPage:
         before = self.count("bot")
         for label in labels:
             self.list_box(label).check()
-        self.page.get_by_role("button", name="Send selected").click()
+        self.page.get_by_role("button", name="Send", exact=True).click()  # the one Send
         self.wait_turn(before)
 
     def type(self, text: str) -> None:

@@ -31,8 +31,7 @@
     inputLabel: "Your answer",
     placeholder: "Type your answer…",
     send: "Send",
-    sendChecked: "Send selected",
-    chooseOneOrMore: "Choose one or more, then send. You can also type.",
+    chooseOneOrMore: "Choose one or more, then press Send. You can also type.",
     bodyMapHint: "Tap the places on the body, or tick them below.",
     typing: "Calx is typing…",
     you: "You",
@@ -196,10 +195,17 @@
       if (action === "start-over") { sendText(strings.startOver); }
       ui.input.focus();
     });
+    // One Send for everything: the ticked options (the list or the body map) and any words.
     ui.form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var text = ui.input.value.trim();
-      if (!text) { return; }
+      var ticked = Array.prototype.map.call(
+        ui.options.querySelectorAll(".calx-multi input:checked"), function (c) { return c.value; });
+      var text = ticked.concat(ui.input.value.trim() ? [ui.input.value.trim()] : []).join(", ");
+      if (!text) {
+        var first = ui.options.querySelector(".calx-multi input");
+        if (first) { first.focus(); }
+        return;
+      }
       ui.input.value = "";
       autosize();
       sendText(text);
@@ -321,14 +327,7 @@
     });
     var drawn = typeof map === "string" ? bodyMap(map, fieldset) : null;
     if (drawn) { fieldset.insertBefore(drawn, fieldset.children[1] || null); }
-    var send = el("button", { type: "button", class: "calx-option calx-primary", text: strings.sendChecked });
-    send.addEventListener("click", function () {
-      var checked = Array.prototype.slice.call(fieldset.querySelectorAll("input:checked"));
-      if (!checked.length) { fieldset.querySelector("input").focus(); return; }
-      sendText(checked.map(function (c) { return c.value; }).join(", "));
-    });
     ui.options.appendChild(fieldset);
-    ui.options.appendChild(send);
     others.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
     ui.options.hidden = false;
     if (hadFocus) { fieldset.querySelector("input").focus(); }
