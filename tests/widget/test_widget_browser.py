@@ -7,6 +7,8 @@ answers, reload and resume, urgent care, start over, keyboard use, axe-core, scr
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,14 @@ def viewport_screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def left(widget: WidgetPage) -> int:
+    """The number of questions the progress line says are left."""
+    text = widget.progress() or ""
+    found = re.search(r"About (\d+) question", text)
+    assert found is not None, text
+    return int(found.group(1))
+
+
 def slots_of(site: Site, widget: WidgetPage) -> dict[str, Any]:
     return dict(site.agent.tracker(widget.session()).current_slot_values())
 
@@ -81,9 +91,12 @@ def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
     widget.choose("I'm the patient")
     assert widget.options() == ["Yes", "No", "I don't know"]
     assert widget.progress() is not None and widget.progress().startswith("About ")
+    shown = [left(widget)]
     widget.type("yes, they go white in the cold")
+    shown.append(left(widget))
     assert "fingers" in widget.checkboxes()
     widget.check("fingers", "elbows")
+    shown.append(left(widget))
     assert widget.texts("user")[-1] == "fingers, elbows"
     session = widget.session()
     before = widget.texts("bot")
@@ -98,8 +111,12 @@ def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
         "fingers, elbows",
     ]
     assert widget.options() == ["Yes", "No", "I don't know"]
+    assert left(widget) == shown[-1]  # a reload shows the same count
 
     widget.choose("Yes")  # redness, pus: a red flag
+    shown.append(left(widget))
+    # honest progress: never up, and down by at most one per answer
+    assert all(0 <= a - b <= 1 for a, b in itertools.pairwise(shown)), shown
     urgent = widget.urgent()
     assert urgent.is_visible()
     assert urgent.get_attribute("role") == "alert"

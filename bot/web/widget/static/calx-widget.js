@@ -77,6 +77,7 @@
   var store = config.storage === "local" ? window.localStorage : window.sessionStorage;
   var KEY = "calx-session:" + serverUrl;
   var OPEN_KEY = "calx-open:" + serverUrl;
+  var PROGRESS_KEY = "calx-progress:" + serverUrl;
 
   function safeHref(href) {
     return /^(https?:|tel:|mailto:|\/|#)/i.test(String(href || "")) ? String(href) : null;
@@ -352,8 +353,27 @@
     ui.urgent.hidden = false;
   }
 
-  function showProgress(left) {
-    if (typeof left !== "number" || left < 1) { ui.progress.hidden = true; return; }
+  // The engine's estimate of the questions left moves as answers change the differential;
+  // shown as it is, it jumps (19, then 5) and goes back up. Shown smoothed: never more than
+  // the last number shown, and down by at most one per answer given since (kept per session).
+  function smoothedLeft(estimate) {
+    var answers = ui.log.querySelectorAll(".calx-user").length;
+    var last = null;
+    try { last = JSON.parse(store.getItem(PROGRESS_KEY) || "null"); } catch (e) { last = null; }
+    var shown = estimate;
+    if (last && last.session === sessionId && typeof last.left === "number") {
+      var given = Math.max(0, answers - last.answers);
+      shown = Math.max(1, Math.min(last.left, Math.max(estimate, last.left - given)));
+    }
+    try {
+      store.setItem(PROGRESS_KEY, JSON.stringify({ session: sessionId, left: shown, answers: answers }));
+    } catch (e) { /* storage full or off: the estimate is shown unsmoothed next time */ }
+    return shown;
+  }
+
+  function showProgress(estimate) {
+    if (typeof estimate !== "number" || estimate < 1) { ui.progress.hidden = true; return; }
+    var left = smoothedLeft(estimate);
     ui.progress.textContent = left === 1 ? strings.progressOne : format(strings.progress, { n: left });
     ui.progress.hidden = false;
   }
