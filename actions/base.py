@@ -47,7 +47,8 @@ def use_recorder(new: Recorder) -> Recorder:
 
 def state_of(tracker: Tracker) -> InterviewState:
     """The interview's state from the tracker's slots (and whether staff is typing)."""
-    return InterviewState.from_slots(tracker.slots, staff=is_staff(tracker))
+    shown = tracker.get_latest_input_channel() in turn.PROGRESS_SHOWN_CHANNELS
+    return InterviewState.from_slots(tracker.slots, staff=is_staff(tracker), progress_shown=shown)
 
 
 def message_text(tracker: Tracker) -> str:

@@ -345,6 +345,12 @@ async def test_progress_note_is_added_and_remembered(act: ActionRun) -> None:
     events = await act(ASK_FINDING_ACTIONS[code](), requested_slot=code, **STARTED, **answered)
     assert "questions left)" in act.texts[0]
     assert events == [SlotSet("progress_noted", 6)]
+    # in the widget, whose progress line shows the count, the question comes alone
+    widget = {"input_channel": "socketio", "metadata": {"calx": {"channel": "widget"}}}
+    events = await act(
+        ASK_FINDING_ACTIONS[code](), requested_slot=code, **widget, **STARTED, **answered
+    )
+    assert "questions left" not in act.texts[-1] and events == []
 
 
 @pytest.mark.parametrize(
