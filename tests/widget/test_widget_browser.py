@@ -168,6 +168,49 @@ def test_the_body_map_ticks_the_sites_by_touch_and_by_keyboard(
     assert slots_of(site, widget)["lesion_locations"] == ["fingers"]
 
 
+def in_view(page: Any, locator: Any) -> bool:
+    """Whether the element is wholly inside the viewport (from its box)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(
+        box
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 0.5
+        and box["y"] + box["height"] <= size["height"] + 0.5
+    )
+
+
+@pytest.mark.parametrize(
+    "size",
+    [PHONE, {"width": 390, "height": 844}, {"width": 1280, "height": 800}],
+    ids=["phone-375", "phone-390", "desktop-1280"],
+)
+def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
+    widget: WidgetPage, size: dict[str, int]
+) -> None:
+    page = widget.page
+    page.set_viewport_size(size)
+    widget.open()
+    answer, send = (
+        page.get_by_label("Your answer"),
+        page.get_by_role("button", name="Send", exact=True),
+    )
+    steps = [lambda: widget.choose("Yes"), lambda: widget.choose("I'm the patient"),
+             lambda: widget.type("yes"), lambda: widget.check("fingers"),
+             lambda: widget.choose("Yes")]  # fmt: skip
+    for step in steps:  # at every step, the sites' map and list or the urgent box included
+        assert in_view(page, answer) and in_view(page, send)
+        step()
+    urgent = widget.urgent()
+    assert urgent.is_visible() and in_view(page, urgent)
+    advice = urgent.locator(".calx-urgent-advice").first
+    assert advice.evaluate("e => e.scrollHeight <= e.clientHeight + 1")  # not clipped
+    box = urgent.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+    assert box, "the urgent box scrolls: part of its advice is hidden"
+    assert in_view(page, answer) and in_view(page, send)
+
+
 def test_start_over_asks_first_and_sends_start_over(site: Site, widget: WidgetPage) -> None:
     widget.open()
     widget.choose("Yes")
