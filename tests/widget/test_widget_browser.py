@@ -181,6 +181,24 @@ def in_view(page: Any, locator: Any) -> bool:
     )
 
 
+def small_targets(page: Any) -> list[str]:
+    """Controls of the widget smaller than 24 x 24 px (WCAG 2.2 AA, 2.5.8 Target Size).
+
+    The body map's regions are left out: the list beside them is their equivalent control
+    of full size (the criterion's "equivalent" exception); links inside a sentence are too.
+    """
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll(
+                    '.calx-widget button, .calx-widget input, .calx-widget textarea')]
+                .filter(e => e.offsetParent !== null)
+                .map(e => [e, e.getBoundingClientRect()])
+                .filter(([e, r]) => r.width < 24 || r.height < 24)
+                .map(([e, r]) => `${e.tagName} ${e.id || e.textContent} ${r.width}x${r.height}`)"""
+        )
+    )
+
+
 @pytest.mark.parametrize(
     "size",
     [PHONE, {"width": 390, "height": 844}, {"width": 1280, "height": 800}],
@@ -201,6 +219,7 @@ def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
              lambda: widget.choose("Yes")]  # fmt: skip
     for step in steps:  # at every step, the sites' map and list or the urgent box included
         assert in_view(page, answer) and in_view(page, send)
+        assert small_targets(page) == []
         step()
     urgent = widget.urgent()
     assert urgent.is_visible() and in_view(page, urgent)
