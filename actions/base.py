@@ -47,8 +47,8 @@ def use_recorder(new: Recorder) -> Recorder:
 
 def state_of(tracker: Tracker) -> InterviewState:
     """The interview's state from the tracker's slots (and whether staff is typing)."""
-    shown = tracker.get_latest_input_channel() in turn.PROGRESS_SHOWN_CHANNELS
-    return InterviewState.from_slots(tracker.slots, staff=is_staff(tracker), progress_shown=shown)
+    shown = tracker.get_latest_input_channel() in turn.STATE_SHOWN_CHANNELS
+    return InterviewState.from_slots(tracker.slots, staff=is_staff(tracker), state_shown=shown)
 
 
 def message_text(tracker: Tracker) -> str:

@@ -282,7 +282,7 @@ class AskSummaryConfirmed(AskSlot):
             return readback.change_list(state.findings, state.respondent), []
         if state.reasks:
             return wording.text("readback_reask", state.respondent), []
-        text = readback.readback(state.findings, state.respondent)
+        text = readback.readback(state.findings, state.respondent, card_shown=state.state_shown)
         return text + "\n" + wording.text("readback_question", state.respondent), []
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot import workup
 from bot.export import bodymap
-from bot.interview import emergency, wording
+from bot.interview import emergency, readback, wording
 from bot.interview.turn import (
     AWAITING_CHANGE,
     CONSENT,
@@ -99,7 +99,8 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
                 for number, code in enumerate(answer_choices(findings), 1)
             ]
             return {"kind": "choice", "options": options}
-        return {"kind": "choice", "options": [YES, NO]}
+        findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
+        return {"kind": "choice", "options": [YES, NO], "card": readback.card(findings, None)}
     if slot == RESPONDENT:
         return {"kind": "choice", "options": list(RESPONDENTS)}
     findings = get_dictionary().findings

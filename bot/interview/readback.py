@@ -21,24 +21,55 @@ def _quote(value: str) -> str:
     return f'"{value[:MAX_QUOTE]}…"' if len(value) > MAX_QUOTE else f'"{value}"'
 
 
-def readback(findings: Mapping[str, Any], respondent: str | None) -> str:
-    """What was understood, in plain words, grouped as in the dictionary."""
+def card(findings: Mapping[str, Any], respondent: str | None) -> list[dict[str, Any]]:
+    """The answers grouped as in the dictionary, each group a ``title`` and its ``items``.
+
+    An item has ``code``, ``label``, ``answer`` and ``payload`` (the words that go back to
+    that question to change it). The one view of the read-back: the text of
+    :func:`readback` and the widget's card.
+    """
     dictionary = get_dictionary()
-    lines = [wording.text("readback_intro", respondent)]
-    group = None
+    groups: list[dict[str, Any]] = []
     for code, finding in dictionary.findings.items():
         if code not in findings:
             continue
-        if finding.group != group:
-            group = finding.group
-            lines.append(dictionary.groups.get(group, group.capitalize()) + ":")
+        title = dictionary.groups.get(finding.group, finding.group.capitalize())
+        group = next((g for g in groups if g["title"] == title), None)
+        if group is None:  # each topic once, in the order it first comes
+            group = {"title": title, "items": []}
+            groups.append(group)
         value = findings[code]
         shown = (
             _quote(value)
             if finding.type == "text" and value != "unknown"
             else wording.value_text(code, value, respondent)
         )
-        lines.append(f"- {wording.label(code, respondent)}: {shown}")
+        label = wording.label(code, respondent)
+        group["items"].append(
+            {
+                "code": code,
+                "label": label,
+                "answer": shown,
+                # the everyday label names its question best ("Pain" alone is ambiguous)
+                "payload": wording.text("change_answer", label=wording.label(code, None)),
+            }
+        )
+    return groups
+
+
+def readback(
+    findings: Mapping[str, Any], respondent: str | None, *, card_shown: bool = False
+) -> str:
+    """What was understood, in plain words, grouped as in the dictionary.
+
+    ``card_shown``: the channel shows the answers as a card (:func:`card`): one line only.
+    """
+    if card_shown:
+        return wording.text("readback_card", respondent)
+    lines = [wording.text("readback_intro", respondent)]
+    for group in card(findings, respondent):
+        lines.append(group["title"] + ":")
+        lines += [f"- {item['label']}: {item['answer']}" for item in group["items"]]
     return "\n".join(lines)
 
 

@@ -88,9 +88,10 @@ RESPONDENT_CHANNELS = frozenset({"slack", "botframework"})
 #: the channel after its own check: the workspace or tenant, or REST's service token). Only
 #: staff may be a clinician respondent; the widget never is.
 STAFF_CHANNELS = RESPONDENT_CHANNELS | {"rest"}
-#: Channels that show the questions left themselves (the widget's progress line): their
-#: questions carry no "(about N questions left)" note, which would say another number.
-PROGRESS_SHOWN_CHANNELS = frozenset({"socketio"})
+#: Channels that show the interview's state themselves (the widget: its progress line and
+#: the read-back as a card of answer buttons): their questions carry no "(about N questions
+#: left)" note, which would say another number, and the read-back is not repeated as text.
+STATE_SHOWN_CHANNELS = frozenset({"socketio"})
 CLINICIAN = "clinician"
 
 
@@ -132,8 +133,8 @@ class InterviewState:
     #: Whether the latest message came from staff (a verified channel): only then may the
     #: respondent be a clinician and see a differential.
     staff: bool = False
-    #: Whether the channel shows the questions left itself (no note in the questions).
-    progress_shown: bool = False
+    #: Whether the channel shows the state itself (progress, the read-back card).
+    state_shown: bool = False
 
     @property
     def clinician(self) -> bool:
@@ -142,13 +143,13 @@ class InterviewState:
 
     @classmethod
     def from_slots(
-        cls, slots: Mapping[str, Any], *, staff: bool = False, progress_shown: bool = False
+        cls, slots: Mapping[str, Any], *, staff: bool = False, state_shown: bool = False
     ) -> InterviewState:
         """Build the state from slot values (findings are the slots named by finding codes)."""
         codes = get_dictionary().findings
         return cls(
             staff=staff,
-            progress_shown=progress_shown,
+            state_shown=state_shown,
             findings={c: slots[c] for c in codes if slots.get(c) is not None},
             consent=slots.get(CONSENT),
             respondent=slots.get(RESPONDENT),
@@ -564,7 +565,7 @@ PROGRESS_MIN_LEFT = 3
 def progress_note(state: InterviewState) -> tuple[str | None, int]:
     """The progress note to add to the next question, if due, and the new ``progress_noted``."""
     answered = len(state.findings)
-    if state.progress_shown or answered - state.progress_noted < PROGRESS_EVERY:
+    if state.state_shown or answered - state.progress_noted < PROGRESS_EVERY:
         return None, state.progress_noted
     left = workup.questions_left(state.findings)
     if left < PROGRESS_MIN_LEFT:

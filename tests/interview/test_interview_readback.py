@@ -81,3 +81,26 @@ def test_clinician_closing_has_the_report() -> None:
 
 def test_closing_without_a_stored_summary_still_thanks() -> None:
     assert readback.closing("clinician", None, []) == [wording.text("end", "clinician")]
+
+
+@pytest.mark.parametrize("respondent", ["patient", "proxy", "clinician"])
+def test_each_answer_of_the_card_goes_back_to_its_own_question(respondent: str) -> None:
+    """Tapping an answer of the widget's read-back card reopens that answer's question."""
+    from bot.interview import detours
+    from bot.interview.turn import REOPEN, SUMMARY_CONFIRMED, InterviewState
+    from bot.nlp import extract
+
+    every = {code: "unknown" for code in get_dictionary().findings}
+    state = InterviewState(consent="yes", respondent=respondent, findings=every)
+    groups = readback.card(every, respondent)
+    items = [item for group in groups for item in group["items"]]
+    assert sorted(i["code"] for i in items) == sorted(get_dictionary().findings)  # all
+    assert len(groups) == len({g["title"] for g in groups})  # each topic once
+    for item in items:
+        turn = detours.handle(state, SUMMARY_CONFIRMED, item["payload"], None, extract)
+        assert turn is not None and turn.slots.get(REOPEN) == item["code"], item["payload"]
+
+
+def test_the_card_stands_for_the_long_read_back_where_it_is_shown() -> None:
+    text = readback.readback(FINDINGS, "patient", card_shown=True)
+    assert text == wording.text("readback_card", "patient") and "\n" not in text

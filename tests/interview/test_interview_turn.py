@@ -412,7 +412,7 @@ def test_progress_is_noted_sparingly() -> None:
     assert noted == 6
     assert turn.progress_note(replace(many, progress_noted=noted)) == (None, 6)
     # the widget shows its own progress line: no second, different number in the question
-    assert turn.progress_note(replace(many, progress_shown=True)) == (None, 0)
+    assert turn.progress_note(replace(many, state_shown=True)) == (None, 0)
 
 
 # -- who is typing, from the channel ----------------------------------------------------------

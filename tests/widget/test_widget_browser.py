@@ -230,6 +230,34 @@ def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
     assert in_view(page, answer) and in_view(page, send)
 
 
+def test_the_read_back_is_a_card_of_answers_each_a_way_back_to_its_question(
+    site: Site, widget: WidgetPage
+) -> None:
+    widget.open()
+    widget.choose("Yes")
+    widget.choose("I'm the patient")
+    widget.type("yes")
+    widget.check("fingers", "elbows")
+    widget.choose("No")
+    widget.type("45")
+    page = widget.page
+    card = page.get_by_role("region", name="Your answers")
+    assert card.is_visible()
+    titles = card.locator(".calx-card-title").all_inner_texts()
+    assert titles and len(titles) == len(set(titles))  # grouped by topic, each once
+    assert widget.options() == ["Yes", "No"]  # "is that all correct?" below the card
+    assert small_targets(page) == []
+    change = card.get_by_role("button", name="Change Age: 45")
+    viewport_screenshot(page, "widget-readback-card")
+    assert axe_scan(page, "widget-readback-card") == []
+    before = widget.count("bot")
+    change.click()
+    widget.wait_turn(before)
+    said = "Go back to the Age question"
+    assert widget.texts("user")[-1] == said
+    assert [m.text for m in site.agent.received if m.sender_id == widget.session()][-1] == said
+
+
 def test_start_over_asks_first_and_sends_start_over(site: Site, widget: WidgetPage) -> None:
     widget.open()
     widget.choose("Yes")

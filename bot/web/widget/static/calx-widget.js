@@ -33,6 +33,8 @@
     send: "Send",
     chooseOneOrMore: "Choose one or more, then press Send. You can also type.",
     bodyMapHint: "Tap the places on the body, or tick them below.",
+    yourAnswers: "Your answers",
+    changeAnswer: "Change {label}: {answer}",
     typing: "Calx is typing…",
     you: "You",
     bot: "Calx",
@@ -272,10 +274,32 @@
     return button;
   }
 
-  function showChoices(options) {
+  // The read-back as a card: the answers by topic, each a button that goes back to its
+  // question (bot/interview/readback.py card), below the Yes / No of "is that all correct?".
+  function readbackCard(groups) {
+    var section = el("section", { class: "calx-card", "aria-label": strings.yourAnswers });
+    groups.forEach(function (group) {
+      section.appendChild(el("h4", { class: "calx-card-title", text: group.title }));
+      var list = el("ul", { class: "calx-card-items" });
+      group.items.forEach(function (item) {
+        var button = el("button", {
+          type: "button", class: "calx-card-answer",
+          "aria-label": format(strings.changeAnswer, { label: item.label, answer: item.answer })
+        }, [el("span", { class: "calx-card-label", text: item.label + ": " }),
+            el("span", { class: "calx-card-value", text: item.answer })]);
+        button.addEventListener("click", function () { sendText(item.payload); });
+        list.appendChild(el("li", {}, [button]));
+      });
+      section.appendChild(list);
+    });
+    return section;
+  }
+
+  function showChoices(options, card) {
     var hadFocus = focusWasIn(ui.options);
     ui.options.textContent = "";
     options.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
+    if (card && card.length) { ui.options.appendChild(readbackCard(card)); }  // below Yes / No
     ui.options.hidden = options.length === 0;
     if (hadFocus && ui.options.firstChild) { ui.options.firstChild.focus(); }
   }
@@ -457,7 +481,7 @@
     } else if (input && input.kind === "multi") {
       showMulti(input.options, input.map);
     } else if (input && input.options && input.options.length) {
-      showChoices(input.options);
+      showChoices(input.options, input.card);
     } else {
       clearOptions();
     }
