@@ -6,16 +6,16 @@ say yes, no and "I don't know") and ``bot.nlp.numbers`` (ages). Nothing of the m
 logged. Rules of thumb: an answer that is not understood is ``None`` (the question is asked
 again), never a guess; conflicting signals ("no, ... but it hurts") are not understood;
 mentions of other findings are kept only when stated as facts.
+
+Yes / no answers are coded here; the other types in ``bot.nlp.values``; what "stopped" means
+for each finding in ``bot.nlp.timing``; doubt around an answer in ``bot.nlp.doubt``.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from bot.knowledge import UNKNOWN, Finding, get_dictionary
@@ -29,10 +29,21 @@ from bot.nlp.answers import (
     refuted,
     unknown_marker,
 )
+from bot.nlp.doubt import doubted
 from bot.nlp.indirect import indirect
-from bot.nlp.numbers import age_mention, lipid_value, parse_age, parse_onset_age, sex_mention
-from bot.nlp.pipeline import Evidence, load_lexicon, parse
-from bot.nlp.text import STANDALONE_NUMBER_RE, normalize, word_number
+from bot.nlp.numbers import age_mention, lipid_value, sex_mention
+from bot.nlp.pipeline import Evidence, parse
+from bot.nlp.text import normalize
+from bot.nlp.timing import CURRENT_ONLY, EVER, RECENT, TAKES_NOW, evidence_of, timed_status
+from bot.nlp.values import (
+    consistency,
+    count,
+    diagnoses,
+    injected_elsewhere,
+    integer,
+    locations,
+    sex,
+)
 
 #: Findings whose wording overlaps: while one is asked, the other is not taken in passing.
 _CONFUSABLE: tuple[frozenset[str], ...] = (
@@ -42,26 +53,6 @@ _CONFUSABLE: tuple[frozenset[str], ...] = (
     frozenset({"lesion_infection_signs", "constitutional_symptoms"}),
     frozenset({"heliotrope_or_gottron_rash", "photosensitive_or_malar_rash"}),
 )
-#: Findings about the present: something the person only used to do is not a "yes".
-_CURRENT_ONLY = frozenset(
-    {"chemotherapy_recent", "calcium_or_antacid_intake", "vitamin_d_high_dose"}
-)
-#: Findings asked about the whole past (the question says "or have you been", "have you
-#: had", "have you been told", "did you have", "has ... broken open"): what stopped
-#: ("not on dialysis anymore", "I used to") still happened, so it is a "yes".
-EVER = frozenset(
-    {
-        "lesion_ulceration", "prior_injury_at_site", "injections_or_infusions", "kidney_disease",
-        "dialysis", "organ_transplant", "cancer_history", "parathyroid_disease", "sarcoidosis",
-        "short_stature_or_short_fingers", "digital_ulcers", "mouth_ulcers_or_hair_loss",
-        "hypercalcemia_symptoms", "constitutional_symptoms", "high_cholesterol",
-    }
-)  # fmt: skip
-#: Findings about what the person takes now ("Do you take ..."): what stopped is a "no".
-TAKES_NOW = frozenset({"calcium_or_antacid_intake", "vitamin_d_high_dose"})
-#: Findings about a recent time: "stopped" is no "no" (only "years ago" is), and "not on
-#: it anymore" says nothing about when it stopped.
-_RECENT = frozenset({"chemotherapy_recent"})
 #: Findings about how things are now ("Is there redness ...?", "Is it hard to climb
 #: stairs?"): an episode that is over ("one got infected last winter", "she was weak at the
 #: start") is no "yes" once the answer says it is not so now.
@@ -115,37 +106,6 @@ def _finding(code: str) -> Finding:
     return findings[code]
 
 
-def _timed(m: Mention, e: Evidence) -> str:
-    """The mention's status for ``e.finding`` once a "stopped" in its clause is read.
-
-    For a finding about the whole past, something stopped happened ("affirmed"); for what
-    is taken now it is a "negated"; for a recent time "not ... anymore" says nothing
-    ("stale"); for a present state "not ... anymore" is "negated" and "used to" says
-    nothing ("stale").
-    """
-    if not m.ceased or m.status not in ("affirmed", "hedged", "negated"):
-        return m.status
-    code = e.finding
-    if code in EVER:
-        if m.status == "negated":
-            return "affirmed" if e.value == "yes" else "stale"
-        return m.status
-    if code in TAKES_NOW:
-        return "negated" if e.value == "yes" else "stale"
-    if code in _RECENT:
-        return "stale" if m.status == "negated" else m.status
-    return "negated" if m.status == "negated" else "stale"
-
-
-def _evidence(mentions: Iterable[Mention], code: str) -> list[tuple[Mention, Evidence, str]]:
-    return [
-        (m, e, _timed(m, e))
-        for m in mentions
-        for e in m.entry.evidence
-        if e.finding == code and e.policy != "none" and m.status != "family"
-    ]
-
-
 # ----------------------------------------------------------------------------- per type
 
 
@@ -173,13 +133,13 @@ def _bool(code: str, text: str, message: str, mentions: list[Mention]) -> str | 
     negated = False
     uncertain = False
     stopped = False
-    for m, e, status in _evidence(mentions, code):
+    for m, e, status in evidence_of(mentions, code):
         stopped = stopped or (m.ceased and status != m.status)
         if status in ("affirmed", "hedged"):
             own_affirmed.append(m.text)
             if e.override:
                 return str(e.value)
-            recent_only = code in _CURRENT_ONLY and m.historical
+            recent_only = code in CURRENT_ONLY and m.historical
             affirmed.add("no" if recent_only else str(e.value))
         elif status == "negated" and e.value == "yes":
             negated = True
@@ -233,7 +193,7 @@ def _episode_over(code: str, text: str, lead: Polarity | None, mentions: list[Me
         return False
     said = [
         m
-        for m, e, status in _evidence(mentions, code)
+        for m, e, status in evidence_of(mentions, code)
         if status in ("affirmed", "hedged", "stale") and e.value == "yes"
     ]
     return bool(said) and all(m.past or m.ceased for m in said)
@@ -253,7 +213,7 @@ def _after_contrast(code: str, message: str, mentions: list[Mention]) -> str | N
     turn = turns[-1]
     before: set[str] = set()
     after: set[str] = set()
-    for m, e, status in _evidence(mentions, code):
+    for m, e, status in evidence_of(mentions, code):
         if status in ("affirmed", "hedged"):
             (after if m.start_char >= turn else before).add(str(e.value))
     if len(after) == 1 and before - after:
@@ -298,7 +258,7 @@ def _past_answer(code: str, text: str, lead: Polarity | None) -> Polarity | None
         return "yes" if past_lead(text) or lead == "no" else lead
     if code in TAKES_NOW:
         return "no" if ceased_lead(text) else lead
-    if code in _RECENT or (lead == "yes" and ceased_lead(text)):
+    if code in RECENT or (lead == "yes" and ceased_lead(text)):
         return None  # "used to" for a present state or a recent time: ask again
     return lead
 
@@ -350,247 +310,6 @@ def _answers_another_finding(code: str, message: str, mentions: list[Mention]) -
 
 #: Words for the sex, strongest first: sex words, then pronouns for the patient, then the
 #: patient's relation to a proxy ("my daughter").
-_SEX_TIERS = (
-    (
-        r"f|fem|female|woman|women|girl|lady|lass",
-        r"m|male|man|men|boy|gentleman|guy|bloke|lad|chap|fella",
-    ),
-    (r"she|her|hers|herself", r"he|him|his|himself"),
-    (
-        r"wife|daughter|mother|mum|mom|sister|granddaughter|niece|aunt|grandmother|girlfriend",
-        r"husband|son|father|dad|brother|grandson|nephew|uncle|grandfather|boyfriend",
-    ),
-)
-_SEX_OTHER = r"other|intersex|non-?binary|nonbinary|x"
-
-
-_ASSIGNED = re.compile(
-    r"\b(?:assigned|born|registered)\s+(?P<sex>male|female)\b|\b(?P<ab>amab|afab)\b"
-)
-
-
-def _sex(text: str) -> str | None:
-    assigned = _ASSIGNED.search(text)
-    if assigned:
-        word = assigned.group("sex") or ("male" if assigned.group("ab") == "amab" else "female")
-        return "male" if word == "male" else "female"
-    if re.search(rf"^\s*(?:{_SEX_OTHER})\b", text):
-        return "other"
-    for female_words, male_words in _SEX_TIERS:
-        # "(?<!')": the "m" of "I'm" is no "M"
-        female = re.search(rf"(?<!')\b(?:{female_words})\b", text) is not None
-        male = re.search(rf"(?<!')\b(?:{male_words})\b", text) is not None
-        if female != male:
-            return "female" if female else "male"
-        if female:
-            return None  # both at the same strength: ask again
-    if unknown_marker(text):
-        return UNKNOWN
-    return None
-
-
-def _values(mentions: list[Mention], code: str, *, hedged_ok: bool = True) -> list[Any]:
-    ok = ("affirmed", "hedged", "uncertain") if hedged_ok else ("affirmed",)
-    out: list[Any] = []
-    for m, e, _ in _evidence(mentions, code):
-        if m.status in ok:
-            out.extend(e.value if isinstance(e.value, list) else [e.value])
-    return out
-
-
-_BOTH = re.compile(
-    r"\s*(?:(?:um+|well|hmm+|erm*)[\s,]+)?(?:both|a\s+bit\s+of\s+both|a\s+mix(?:ture)?(?:\s+of\s+both)?)"
-    r"(?:[\s,]+(?:really|i\s+think|i\s+guess|probably|tbh|honestly|i'd\s+say))?[\s.!]*"
-)
-
-
-#: What is inside the lumps or comes out of them (paste, chalky fluid), not how they feel.
-_CONTENT = frozenset({"lx_paste", "lx_material", "lx_discharge"})
-_SAID = ("affirmed", "hedged", "uncertain")
-
-
-def _consistency(text: str, mentions: list[Mention]) -> str | None:
-    """Hard, soft, both or in between, from textures, contents and hedges.
-
-    Hard (or firm) lumps with paste inside or coming out are "both"; firm, hard-ish or
-    "hard but not rock hard" is "unsure" (neither of the two textures the question names).
-    """
-    if _BOTH.fullmatch(text):
-        return "both"
-    if unknown_marker(text):
-        return "unsure"
-    said: set[str] = set()
-    denied_hard = negated = False
-    for m, e, _ in _evidence(mentions, "lesion_consistency"):
-        if m.status == "negated":
-            negated = True
-            denied_hard = denied_hard or e.value == "hard"
-        elif m.entry.id in _CONTENT and m.status in (*_SAID, "hypothetical"):
-            said.add("content")  # "if I squeeze one, paste comes out" is what happens
-        elif m.status in _SAID:
-            said.add(str(e.value))
-    hard = "hard" in said
-    firm = "unsure" in said
-    if "both" in said or ((hard or firm) and "content" in said) or (hard and "soft_paste" in said):
-        return "both"
-    if firm or (hard and denied_hard):
-        return "hard" if hard and not denied_hard else "unsure"
-    if hard:
-        return "hard"
-    if said & {"soft_paste", "content"}:
-        return "soft_paste"
-    return "unsure" if negated else None
-
-
-_MANY = re.compile(
-    r"\b(?:many|lots|loads|tons|multiple|numerous|dozens?|hundreds|countless|innumerable|"
-    r"a\s+lot|too\s+many|loads|heaps|masses|"
-    r"all\s+over|everywhere|more\s+than\s+(?:ten|10|a\s+dozen)|over\s+(?:ten|10|a\s+dozen)|"
-    r"more\s+than\s+(?:i|we|you)\s+can\s+count|(?:can't|cannot)\s+count)\b"
-    r"|>\s*\d|\b\d+\s*\+"
-)
-#: Words for a group that say "many" only when no number is given ("a cluster of five").
-_GROUP = re.compile(r"\b(?:mass\s+of|clusters?|crops?|sheets?)\b")
-_FEW = re.compile(r"\b(?:few|couple|several|some|handful|both|pair|two\s+or\s+three)\b")
-_EACH = re.compile(r"\b(?:one|1)\s+(?:on|in|at|over)\s+(?:each|both|either)\b")
-_ONE = re.compile(r"\b(?:single|solitary|just\s+(?:the\s+)?one|only\s+(?:the\s+)?one|one\s+only)\b")
-
-
-def _count(text: str) -> str | None:
-    if _MANY.search(text):
-        return "many"
-    numbers = [word_number(n) for n in STANDALONE_NUMBER_RE.findall(text)]
-    values = [n for n in numbers if n is not None and n < 1000]
-    if _GROUP.search(text) and not [v for v in values if v > 1]:
-        return "many"
-    if re.fullmatch(r"\s*(?:an?|one)\s*[.!]*", text):
-        return "one"
-    values = [v for v in values if v > 0] or values
-    if _FEW.search(text):
-        values.append(3.0)
-    if _EACH.search(text):
-        values = [v for v in values if v > 1] + [2.0]
-    if _ONE.search(text) and not values:
-        return "one"
-    if values:
-        top = max(values)
-        return "one" if top <= 1 else "few" if top < 10 else "many"
-    if unknown_marker(text):
-        return UNKNOWN
-    return None
-
-
-_UNSURE_WHERE = re.compile(r"\b(?:not\s+sure|don't\s+know|no\s+idea|unsure)\s+where\b")
-
-
-#: A face landmark right after a site says where on it ("upper eyelids, the inner corners by
-#: my nose", "on his chin, just under his bottom lip"): not a site of its own.
-_LANDMARK = re.compile(
-    r"[\s,]*(?:(?:the|its|their|his|her|my)\s+)?(?:(?:inner|outer|upper|lower|top|bottom)\s+)?"
-    r"(?:(?:corners?|sides?|edges?|parts?|ends?|bits?)\s+)?"
-    r"(?:near|by|beside|next\s+to|close\s+to|in\s+front\s+of|towards?|"
-    r"(?:just|right)\s+(?:under|below|above|beneath|behind|over|by|near|next\s+to|in\s+front\s+of))\s+"
-    r"(?:(?:the|my|his|her|their|your|its|both|either)\s+)?(?:(?:left|right)\s+)?",
-    re.IGNORECASE,
-)
-_HEAD = frozenset({"face_head", "eyelids_mouth"})
-
-
-def _site_values(m: Mention) -> set[str]:
-    return {
-        str(v)
-        for e in m.entry.evidence
-        if e.finding == "lesion_locations"
-        for v in (e.value if isinstance(e.value, list) else [e.value])
-    }
-
-
-def _landmarks(message: str, mentions: list[Mention]) -> set[int]:
-    """Indexes of the site mentions that only locate the head site named just before."""
-    sites = [
-        (i, m)
-        for i, m in enumerate(mentions)
-        if m.status in ("affirmed", "hedged", "uncertain") and _site_values(m)
-    ]
-    out: set[int] = set()
-    for (_, prev), (i, m) in itertools.pairwise(sites):
-        if prev.sentence != m.sentence or not (_site_values(prev) | _site_values(m)) <= _HEAD:
-            continue
-        match = _LANDMARK.match(message, prev.end_char)
-        if match and match.end() >= m.start_char:
-            out.add(i)
-    return out
-
-
-def _locations(text: str, message: str, mentions: list[Mention]) -> list[str] | str | None:
-    landmarks = _landmarks(message, mentions)
-    sites = _values([m for i, m in enumerate(mentions) if i not in landmarks], "lesion_locations")
-    if sites:
-        return [str(s) for s in sites]
-    if unknown_marker(text) or _UNSURE_WHERE.search(text):
-        return UNKNOWN
-    return None
-
-
-def _diagnoses(text: str, mentions: list[Mention]) -> list[str] | str | None:
-    lead = lead_polarity(text)
-    rheum: list[str] = []
-    ambiguous_only = True
-    other = False
-    uncertain = False
-    for m, e, _ in _evidence(mentions, "known_diagnoses"):
-        if m.status in ("uncertain", "hypothetical") and e.value != "none":
-            uncertain = True
-        if m.status not in ("affirmed", "hedged"):
-            continue
-        if e.value == "none":
-            other = True
-            continue
-        rheum.append(str(e.value))
-        ambiguous_only = ambiguous_only and m.entry.ambiguous
-    if rheum and not (lead == "no" and ambiguous_only):
-        return rheum
-    if unknown_marker(text) or (uncertain and lead != "no"):
-        return UNKNOWN
-    if lead == "no" or other:
-        return ["none"]
-    return None
-
-
-def _int(code: str, text: str, context: Mapping[str, Any] | None) -> int | str | None:
-    value = parse_onset_age(text, context) if code == "lesion_onset_age" else parse_age(text)
-    if value is None and unknown_marker(text):
-        return UNKNOWN
-    return value
-
-
-#: Calcium or phosphate through a drip counts wherever it went in (the question's first part).
-_CALCIUM_DRIP = "drug_calcium_iv"
-
-
-def _regions(sites: Iterable[str]) -> set[str]:
-    """The body regions of location codes (the lexicon's ``regions:``)."""
-    regions = load_lexicon().regions
-    return {region for site in sites for region in regions.get(site, frozenset())}
-
-
-def _injected_elsewhere(mentions: list[Mention], context: Mapping[str, Any] | None) -> bool:
-    """Whether the injections named are all in another part of the body than the lumps.
-
-    "just his normal jabs in his legs" when the lumps are on his face: the question asks
-    about injections where the lumps are, so it is a "no".
-    """
-    lumps = (context or {}).get("lesion_locations")
-    if not isinstance(lumps, list) or not lumps:
-        return False
-    said = [m for m in mentions if m.status in ("affirmed", "hedged")]
-    if any(m.entry.id == _CALCIUM_DRIP for m in said):
-        return False
-    named = {s for m in said if m.label == "BODY_SITE" for s in _site_values(m)}
-    named.discard("venipuncture_sites")
-    return bool(named) and not (_regions(named) & _regions(str(s) for s in lumps))
-
-
 # ----------------------------------------------------------------------------- mentions
 
 
@@ -621,7 +340,7 @@ def _places_of_the_lumps(text: str, message: str, mentions: list[Mention]) -> li
             sites.append(m)
     if not sites:
         return None
-    value = _locations(text, message, sites)
+    value = locations(text, message, sites)
     if not isinstance(value, list) or not value:
         return None
     return list(_finding("lesion_locations").check(value))  # each place once, in order
@@ -637,7 +356,7 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None, over: bool = Fals
 
     ``over``: the message says something is not so now ("... but that's gone now").
     """
-    status = _timed(m, e)
+    status = timed_status(m, e)
     if status not in ("affirmed", "negated") or e.policy in ("answer", "none"):
         return None
     if over and e.finding in PRESENT_STATE and (m.past or m.ceased) and status == "affirmed":
@@ -648,7 +367,7 @@ def _mention_value(m: Mention, e: Evidence, asked: str | None, over: bool = Fals
         asked_group = get_dictionary().findings[asked].group if asked else None
         if asked_group != _LESION_GROUP:
             return None
-    if e.finding in _CURRENT_ONLY and m.historical and not (m.ceased and status == "negated"):
+    if e.finding in CURRENT_ONLY and m.historical and not (m.ceased and status == "negated"):
         return None
     if e.finding == "known_diagnoses":
         if m.status != "affirmed" or m.entry.ambiguous or e.value == "none":
@@ -778,21 +497,21 @@ def interpret(
     if spec.type == "text":
         value = message.strip()
     elif spec.type == "int":
-        value = _int(finding, text, context)
+        value = integer(finding, text, context)
     elif finding == "sex":
-        value = _sex(text)
+        value = sex(text)
     elif finding == "lesion_consistency":
-        value = _consistency(text, mentions)
+        value = consistency(text, mentions)
     elif finding == "lesion_count":
-        value = _count(text)
+        value = count(text)
     elif finding == "lesion_locations":
-        value = _locations(text, message, mentions)
+        value = locations(text, message, mentions)
     elif finding == "known_diagnoses":
-        value = _diagnoses(text, mentions)
+        value = diagnoses(text, mentions)
     elif spec.type == "bool":
         value = _bool(finding, text, message, mentions)
         if finding == "injections_or_infusions" and value == "yes":
-            value = "no" if _injected_elsewhere(mentions, context) else value
+            value = "no" if injected_elsewhere(mentions, context) else value
         if value is None:  # described, not named ("I push myself up off the sofa")
             value = indirect(finding, parse(message))
     elif unknown_marker(text):
@@ -819,33 +538,3 @@ def extract(message: str, context: Mapping[str, Any] | None = None) -> dict[str,
     if not text:
         return {}
     return _mentions(analyse(message), text, None, message)
-
-
-_DOUBT_FILE = Path(__file__).resolve().parent / "rules" / "doubt.yaml"
-
-
-@lru_cache(maxsize=1)
-def _doubt() -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
-    """The doubt patterns of ``rules/doubt.yaml`` (checked: a bad one names file and line)."""
-    from bot import datafile
-
-    raw = datafile.load(_DOUBT_FILE)
-
-    def compiled(key: str) -> tuple[re.Pattern[str], ...]:
-        out = []
-        for text in raw.get(key) or []:
-            try:
-                out.append(re.compile(str(text), re.IGNORECASE))
-            except re.error as error:
-                raise ValueError(f"{_DOUBT_FILE.name}: {key}: {text!r}: {error}") from None
-        return tuple(out)
-
-    return compiled("patterns"), compiled("against_no")
-
-
-def doubted(message: str, value: Any) -> bool:
-    """Whether doubt around the answer makes ``value`` unknown (see ``rules/doubt.yaml``)."""
-    patterns, against_no = _doubt()
-    if value == "no":
-        return any(p.search(message) for p in against_no)
-    return any(p.search(message) for p in patterns)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.knowledge import get_dictionary
 from bot.nlp import extract, interpret
-from bot.nlp.interpret import EVER, TAKES_NOW
+from bot.nlp.timing import EVER, TAKES_NOW
 
 # ----------------------------------------------------------------------------- negated corrections
 
