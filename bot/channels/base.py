@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import guard
+from bot.knowledge import UNKNOWN
 from bot.ratelimit import Decision
 
 log = logging.getLogger(__name__)
@@ -167,8 +168,9 @@ def answer_buttons(tracker: Any) -> list[dict[str, str]]:
     """The answers of the open question as buttons (``title``, ``payload``), if it has any.
 
     The options the widget shows (:mod:`bot.channels.state`), for a question answered by
-    picking one (yes / no / don't know, an enum's values, the consent); a question of
-    several places, a number or free text is typed.
+    picking one (yes / no / don't know, an enum's values, the consent) or several (the
+    places: those buttons carry ``multi``, for a channel that can pick several at once);
+    a number or free text is typed.
     """
     from bot.channels.state import REQUESTED_SLOT, question_input
 
@@ -176,10 +178,15 @@ def answer_buttons(tracker: Any) -> list[dict[str, str]]:
         return []
     slots = tracker.current_slot_values()
     asked = question_input(slots.get(REQUESTED_SLOT), slots) or {}
-    if asked.get("kind") not in ("choice", "number"):
+    kind = asked.get("kind")
+    if kind not in ("choice", "number", "multi"):
         return []
     return [
-        {"title": str(o["label"]), "payload": str(o["payload"])}
+        {
+            "title": str(o["label"]),
+            "payload": str(o["payload"]),
+            **({"multi": "yes"} if kind == "multi" and o.get("value") != UNKNOWN else {}),
+        }
         for o in asked.get("options") or []
         if o.get("label") and o.get("payload")
     ]

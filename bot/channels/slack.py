@@ -230,6 +230,14 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 #: ``action_id`` prefix of an answer button (``calx_answer:<n>``).
 ANSWER_ACTION = "calx_answer"
+#: The menu of several answers (the places), the button that sends what was picked, and
+#: the block they are in (a click's ``state.values`` holds the menu's choice by block).
+PICK_ACTION = "calx_pick"
+SEND_PICKED = f"{ANSWER_ACTION}:picked"
+ANSWER_BLOCK = "calx_answers"
+#: Slack's limits: options of a menu, characters of an option's value.
+MAX_OPTIONS = 100
+MAX_OPTION_VALUE = 150
 
 
 def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
@@ -241,7 +249,31 @@ def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, An
     usable = [b for b in buttons if b.get("title") and b.get("payload")][:MAX_BUTTONS]
     if not usable:
         return None
-    elements = [
+    several = [b for b in usable if b.get("multi")]
+    if several:  # the places: pick several in one menu, then Send
+        usable = [b for b in usable if not b.get("multi")]
+    elements: list[dict[str, Any]] = [
+        {
+            "type": "multi_static_select",
+            "action_id": PICK_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Choose one or more"},
+            "options": [
+                {
+                    "text": {"type": "plain_text", "text": str(b["title"])[:MAX_BUTTON_TEXT]},
+                    "value": str(b["payload"])[:MAX_OPTION_VALUE],
+                }
+                for b in several[:MAX_OPTIONS]
+            ],
+        },
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Send"},
+            "style": "primary",
+            "value": "picked",
+            "action_id": SEND_PICKED,
+        },
+    ] if several else []  # fmt: skip
+    elements += [
         {
             "type": "button",
             "text": {"type": "plain_text", "text": str(b["title"])[:MAX_BUTTON_TEXT]},
@@ -250,7 +282,7 @@ def answer_blocks(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, An
         }
         for i, b in enumerate(usable)
     ]
-    actions = {"type": "actions", "elements": elements}
+    actions = {"type": "actions", "block_id": ANSWER_BLOCK, "elements": elements}
     return [_section(text), actions] if text.strip() else [actions]
 
 
@@ -272,6 +304,8 @@ def parse_action(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, str]:
     posted = guard.mapping(payload.get("message"))
     thread_ts = posted.get("thread_ts")
     value = str(action.get("value") or "")
+    if action.get("action_id") == SEND_PICKED:
+        value = ", ".join(_picked(payload))  # nothing picked: no answer (value empty)
     stamp = str(action.get("action_ts") or "")
     if not (team and channel and user and value and stamp):
         return None, ""
@@ -282,6 +316,16 @@ def parse_action(payload: Mapping[str, Any]) -> tuple[SlackMessage | None, str]:
     else:
         return None, ""
     return message, f"action:{channel}:{stamp}"
+
+
+def _picked(payload: Mapping[str, Any]) -> list[str]:
+    """The values chosen in the answers' menu when Send was pressed (``state.values``)."""
+    values = guard.mapping(guard.mapping(payload.get("state")).get("values"))
+    menu = guard.mapping(guard.mapping(values.get(ANSWER_BLOCK)).get(PICK_ACTION))
+    chosen = menu.get("selected_options")
+    if not isinstance(chosen, list):
+        return []
+    return [str(o["value"]) for o in chosen if isinstance(o, Mapping) and o.get("value")]
 
 
 class SlackApi:

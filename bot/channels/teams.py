@@ -350,8 +350,39 @@ def _actions(buttons: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {"type": "imBack", "title": str(b.get("title", "")), "value": str(b.get("payload", ""))}
         for b in buttons
-        if b.get("title")
+        if b.get("title") and not b.get("multi")
     ]
+
+
+#: The input of the card that picks several answers (its Submit sends ``value[PICKED]``).
+PICKED = "calx_picked"
+
+
+def pick_card(buttons: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The answers that may be picked together as an Adaptive Card (tick, then Send)."""
+    several = [b for b in buttons if b.get("multi") and b.get("title")]
+    if not several:
+        return None
+    choices = [{"title": str(b["title"]), "value": str(b["payload"])} for b in several]
+    return {
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "content": {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": PICKED,
+                    "isMultiSelect": True,
+                    "style": "expanded",
+                    "label": "Choose one or more, then Send",
+                    "choices": choices,
+                }
+            ],
+            "actions": [{"type": "Action.Submit", "title": "Send"}],
+        },
+    }
 
 
 @dataclass
@@ -389,10 +420,16 @@ class TeamsOutput(OutputChannel):  # type: ignore[misc]
         self.activities.append({"text": image, "textFormat": "plain"})
 
     def offer(self, buttons: list[dict[str, Any]]) -> None:
-        """Give the turn's last text the answers of the open question as suggested actions."""
+        """Give the turn's last text the open question's answers as suggested actions.
+
+        A question of several answers (the places) also gets a card to tick them.
+        """
         last = next((a for a in reversed(self.activities) if "raw" in a), None)
         if last is not None and "suggestedActions" not in last:
             last["suggestedActions"] = {"actions": _actions(buttons)}
+            card = pick_card(buttons)
+            if card is not None and not last.get("attachments"):
+                last["attachments"] = [card]
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -435,8 +472,14 @@ def tenant_id(activity: Mapping[str, Any]) -> str:
 
 
 def message_text(activity: Mapping[str, Any]) -> str:
-    """The activity's text without @-mentions of the bot or markup."""
+    """The activity's text without @-mentions of the bot or markup.
+
+    A card's Send (no text, ``value``) gives the answers ticked on it, joined with commas.
+    """
     text = _AT_MENTION.sub("", str(activity.get("text") or ""))
+    picked = guard.mapping(activity.get("value")).get(PICKED)
+    if not text.strip() and isinstance(picked, str):
+        text = ", ".join(v.strip() for v in picked.split(",") if v.strip())
     return html.unescape(" ".join(_TAG.sub(" ", text).split()))
 
 

@@ -313,11 +313,12 @@ def test_a_resident_completes_a_case_in_teams(calx: ChannelCalx, fakes: Fakes) -
     users = [e for e in calx.tracker(sender)["events"] if e["event"] == "user"]
     assert users[0]["text"] == "hello"  # the refused messages left nothing
 
-    def cards() -> list[Any]:
+    def cards() -> list[Any]:  # the report's card (the places' tick-box card has no link)
         return [
             r.json()["attachments"][0]
             for r in fakes.connector.find("POST", "/v3/conversations/")
             if r.json().get("attachments")
+            and r.json()["attachments"][0]["content"].get("actions", [{}])[0].get("url")
         ]
 
     [card] = wait_for(cards, "the Adaptive Card", TURN_WAIT_S)

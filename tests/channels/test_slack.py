@@ -446,7 +446,7 @@ def block_action(
 ) -> dict[str, Any]:
     """The ``block_actions`` payload Slack sends when ``title`` is clicked on ``post``."""
     actions = next(b for b in post["blocks"] if b["type"] == "actions")["elements"]
-    button = next(b for b in actions if b["text"]["text"] == title)
+    button = next(b for b in actions if b.get("text", {}).get("text") == title)
     return {
         "type": "block_actions",
         "team": {"id": "T0HOSPITAL"},
@@ -489,6 +489,33 @@ def test_the_answers_of_the_open_question_are_buttons_and_a_click_answers_it(
     assert received[1].metadata["calx"]["respondent"] == "clinician"
     time.sleep(0.5)
     assert len(rig.posts()) == 2
+
+
+def test_several_places_are_picked_in_one_menu_and_sent_together(rig: SlackRig) -> None:
+    rig.agent.tracker_store = InMemoryTrackerStore(interview_domain())
+    asking = [ActiveLoop("interview_form"), SlotSet("requested_slot", "lesion_locations")]
+    story = [SlotSet("requested_slot", "free_text_story")]
+    rig.agent.reply = lambda m: ["Where?", *asking] if "nodules" in m.text else ["Noted.", *story]
+    ts = "1700000200.000100"
+    rig.post(event(f"<@{BOT}> 58F hard nodules", ts=ts))
+    [question] = rig.wait_posts(1)
+    block = next(b for b in question["blocks"] if b["type"] == "actions")
+    menu, send, *rest = block["elements"]
+    assert menu["type"] == "multi_static_select" and send["text"]["text"] == "Send"
+    sites = [o["text"]["text"] for o in menu["options"]]
+    assert "fingers" in sites and "elbows" in sites and "I don't know" not in sites
+    assert [b["text"]["text"] for b in rest] == ["I don't know"]  # still one click
+    picked = [o for o in menu["options"] if o["text"]["text"] in ("fingers", "elbows")]
+    click = block_action(question, "Send")
+    click["state"] = {
+        "values": {block["block_id"]: {menu["action_id"]: {"selected_options": picked}}}
+    }
+    choosing = {**click, "actions": [{**click["actions"][0], "action_id": menu["action_id"]}]}
+    assert rig.click(choosing).status_code == 200  # a change of the menu is no answer
+    assert rig.click(click).status_code == 200
+    [_, answer] = rig.wait_posts(2)
+    assert answer["thread_ts"] == ts and answer["text"] == "Noted."
+    assert [m.text for m in rig.agent.received][-1] == "fingers, elbows"
 
 
 def test_a_click_on_a_thread_calx_has_no_conversation_in_is_ignored(rig: SlackRig) -> None:

@@ -312,6 +312,28 @@ def test_buttons_become_suggested_actions(rig: TeamsRig) -> None:
     }
 
 
+def test_several_places_are_ticked_on_a_card_and_sent_together(rig: TeamsRig) -> None:
+    rig.agent.tracker_store = InMemoryTrackerStore(interview_domain())
+    asking = [ActiveLoop("interview_form"), SlotSet("requested_slot", "lesion_locations")]
+    rig.agent.reply = lambda m: ["Where?", *asking]
+    rig.post(rig.activity("58F hard nodules"))
+    [reply] = rig.wait_replies(1)
+    body = reply.json()
+    [card] = body["attachments"]
+    [choices] = [b for b in card["content"]["body"] if b["type"] == "Input.ChoiceSet"]
+    assert choices["isMultiSelect"] is True
+    values = {c["title"]: c["value"] for c in choices["choices"]}
+    assert "fingers" in values and "I don't know" not in values
+    assert all("," not in v for v in values.values())  # the card joins them with commas
+    assert [a["title"] for a in body["suggestedActions"]["actions"]] == ["I don't know"]
+    # Send on the card: a message with no text, the ticked values in `value`
+    submitted = rig.activity("")
+    submitted["value"] = {choices["id"]: f"{values['fingers']},{values['elbows']}"}
+    rig.post(submitted)
+    rig.wait_replies(2)
+    assert [m.text for m in rig.agent.received][-1] == "fingers, elbows"
+
+
 def test_the_answers_of_the_open_question_are_suggested_actions(rig: TeamsRig) -> None:
     rig.agent.tracker_store = InMemoryTrackerStore(interview_domain())
     asking = [ActiveLoop("interview_form"), SlotSet("requested_slot", "lesion_consistency")]
