@@ -327,6 +327,14 @@ def report_card(report: Report) -> dict[str, Any]:
     body.append(
         {"type": "TextBlock", "text": note, "isSubtle": True, "size": "Small", "wrap": True}
     )
+    return adaptive_card(
+        body,
+        [{"type": "Action.OpenUrl", "title": "Open the summary in the console", "url": report.url}],
+    )
+
+
+def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """An Adaptive Card (1.4) attachment with ``body`` and ``actions``."""
     return {
         "contentType": "application/vnd.microsoft.card.adaptive",
         "content": {
@@ -334,13 +342,7 @@ def report_card(report: Report) -> dict[str, Any]:
             "type": "AdaptiveCard",
             "version": "1.4",
             "body": body,
-            "actions": [
-                {
-                    "type": "Action.OpenUrl",
-                    "title": "Open the summary in the console",
-                    "url": report.url,
-                }
-            ],
+            "actions": actions,
         },
     }
 
@@ -364,25 +366,15 @@ def pick_card(buttons: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not several:
         return None
     choices = [{"title": str(b["title"]), "value": str(b["payload"])} for b in several]
-    return {
-        "contentType": "application/vnd.microsoft.card.adaptive",
-        "content": {
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "type": "AdaptiveCard",
-            "version": "1.4",
-            "body": [
-                {
-                    "type": "Input.ChoiceSet",
-                    "id": PICKED,
-                    "isMultiSelect": True,
-                    "style": "expanded",
-                    "label": "Choose one or more, then Send",
-                    "choices": choices,
-                }
-            ],
-            "actions": [{"type": "Action.Submit", "title": "Send"}],
-        },
+    tick = {
+        "type": "Input.ChoiceSet",
+        "id": PICKED,
+        "isMultiSelect": True,
+        "style": "expanded",
+        "label": "Choose one or more, then Send",
+        "choices": choices,
     }
+    return adaptive_card([tick], [{"type": "Action.Submit", "title": "Send"}])
 
 
 @dataclass
