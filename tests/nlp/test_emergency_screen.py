@@ -68,6 +68,7 @@ EMERGENCIES = [
     ("poisoning", "taking paracetamol and co-codamol together all week"),
     ("seizure", "three seizures since breakfast and she hasn't come back between them"),
     ("self_harm", "I'm on the balcony and I want to jump"),
+    ("stroke", "my fingers went white, then suddenly my whole arm went numb and heavy"),
     ("other", "he tipped the kettle over himself, the skin on his arm is coming off"),
 ]
 NOT_EMERGENCIES = [
@@ -111,6 +112,8 @@ NOT_EMERGENCIES = [
     "alfacalcidol 1mcg od",
     "he limps after football",
     "she bleached her hair last week",
+    # Raynaud's: fingers gone white and numb in the cold (a stroke sign with it still fires)
+    "my fingertips suddenly turned white and numb at the bus stop",
 ]
 
 
