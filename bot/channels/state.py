@@ -87,8 +87,8 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
     if slot == CONSENT:
         return {"kind": "choice", "options": [YES, NO]}
     if slot == SUMMARY_CONFIRMED:
+        findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
         if slots.get(AWAITING_CHANGE):  # pick the answer to change by its number
-            findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
             options = [
                 {
                     "value": code,
@@ -99,7 +99,6 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
                 for number, code in enumerate(answer_choices(findings), 1)
             ]
             return {"kind": "choice", "options": options}
-        findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
         return {"kind": "choice", "options": [YES, NO], "card": readback.card(findings, None)}
     if slot == RESPONDENT:
         return {"kind": "choice", "options": list(RESPONDENTS)}

@@ -141,10 +141,7 @@ def test_interview_by_buttons_checkboxes_and_text_survives_a_reload(
 def test_the_body_map_ticks_the_sites_by_touch_and_by_keyboard(
     site: Site, widget: WidgetPage
 ) -> None:
-    widget.open()
-    widget.choose("Yes")
-    widget.choose("I'm the patient")
-    widget.type("yes")
+    widget.to_the_sites()
     page = widget.page
     body = page.get_by_role("group", name="Body map")
     assert body.is_visible()
@@ -233,10 +230,7 @@ def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
 def test_the_read_back_is_a_card_of_answers_each_a_way_back_to_its_question(
     site: Site, widget: WidgetPage
 ) -> None:
-    widget.open()
-    widget.choose("Yes")
-    widget.choose("I'm the patient")
-    widget.type("yes")
+    widget.to_the_sites()
     widget.check("fingers", "elbows")
     widget.choose("No")
     widget.type("45")
@@ -310,10 +304,7 @@ def test_no_serious_accessibility_issue_and_screenshots(
     site: Site, widget: WidgetPage, size: dict[str, int], name: str
 ) -> None:
     widget.page.set_viewport_size(size)
-    widget.open()
-    widget.choose("Yes")
-    widget.choose("I'm the patient")
-    widget.type("yes")
+    widget.to_the_sites()
     shot = viewport_screenshot(widget.page, f"widget-{name}")
     assert shot.stat().st_size > 10_000
     assert axe_scan(widget.page, f"widget-{name}") == []

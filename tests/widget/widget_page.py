@@ -24,6 +24,13 @@ class WidgetPage:
         self.page.get_by_role("button", name="Questions about skin lumps").click()
         self.wait_turn(0)
 
+    def to_the_sites(self) -> None:
+        """Open the chat and answer up to the question of where the lumps are."""
+        self.open()
+        self.choose("Yes")
+        self.choose("I'm the patient")
+        self.type("yes")
+
     def count(self, who: str) -> int:
         return int(self.page.locator(f".calx-{who} .calx-bubble").count())
 
