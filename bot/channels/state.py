@@ -99,7 +99,7 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
                 for number, code in enumerate(answer_choices(findings), 1)
             ]
             return {"kind": "choice", "options": options}
-        return {"kind": "choice", "options": [YES, NO], "card": readback.card(findings, None)}
+        return {"kind": "choice", "options": [YES, NO]}
     if slot == RESPONDENT:
         return {"kind": "choice", "options": list(RESPONDENTS)}
     findings = get_dictionary().findings
@@ -111,13 +111,28 @@ def question_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any]
     if finding.type in ("enum", "multi"):
         options = [value_option(slot, value) for value in finding.values]
         kind = "choice" if finding.type == "enum" else "multi"
-        shown: dict[str, Any] = {"kind": kind, "options": [*options, *dont_know(slot)]}
-        if slot == bodymap.FINDING:  # the sites also as toggles on the body map
-            shown["map"] = bodymap.svg(bodymap.chosen(slots.get(slot)), interactive=True)
-        return shown
+        return {"kind": kind, "options": [*options, *dont_know(slot)]}
     if finding.type == "int":
         return {"kind": "number", "options": dont_know(slot)}
     return {"kind": "text", "options": [NOTHING_TO_ADD]}
+
+
+def widget_input(slot: str | None, slots: Mapping[str, Any]) -> dict[str, Any] | None:
+    """:func:`question_input` with what only the widget draws beside the options.
+
+    The read-back's card (each answer a button back to its question) below the Yes / No
+    of "is that all correct?", and the body map beside the list of sites. Slack and Teams
+    take the options alone (:func:`bot.channels.base.answer_buttons`).
+    """
+    shown = question_input(slot, slots)
+    if shown is None:
+        return None
+    if slot == SUMMARY_CONFIRMED and not slots.get(AWAITING_CHANGE):
+        findings = {c: slots[c] for c in get_dictionary().findings if slots.get(c) is not None}
+        shown["card"] = readback.card(findings, None)
+    if slot == bodymap.FINDING:  # the sites also as toggles on the body map
+        shown["map"] = bodymap.svg(bodymap.chosen(slots.get(slot)), interactive=True)
+    return shown
 
 
 def widget_state(slots: Mapping[str, Any], active_loop: str | None) -> dict[str, Any]:
@@ -143,7 +158,7 @@ def widget_state(slots: Mapping[str, Any], active_loop: str | None) -> dict[str,
         flags.insert(0, {"code": "emergency", "kind": kind, "advice": advice})
     return {
         "asking": asking,
-        "input": question_input(asking, slots),
+        "input": widget_input(asking, slots),
         "questions_left": left,
         "red_flags": flags,
         "finished": finished,

@@ -10,7 +10,8 @@ from typing import Any
 from console_app import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
+#: Screenshots and axe-core reports, for a person to look at (``var/`` is not committed).
+ARTIFACTS = ROOT / "var" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,7 +50,7 @@ def axe_source() -> str:
 def axe_scan(page: Any, name: str) -> list[dict[str, Any]]:
     """Run axe-core on the page (injected from the local file); return serious/critical issues.
 
-    The full result is saved as ``tests/artifacts/axe-<name>.json``.
+    The full result is saved as ``var/screenshots/axe-<name>.json``.
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())  # CDP evaluation: the page's CSP allows no script
@@ -71,7 +72,7 @@ def axe_scan(page: Any, name: str) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under ``tests/artifacts/``."""
+    """Save a full-page screenshot under ``var/screenshots/``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

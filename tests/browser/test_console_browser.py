@@ -4,7 +4,7 @@ A clinician logs in with the keyboard, finds the red-flag interview at the top o
 queue, opens it, enters labs and sees the ranking change, signs off and exports both
 formats; the admin then sees all of it in the audit log. Log-in fails with a wrong
 password and locks after repeated failures. Every page passes an axe-core scan with
-no serious or critical violation; screenshots go to ``tests/artifacts/``.
+no serious or critical violation; screenshots go to ``var/screenshots/``.
 """
 
 from __future__ import annotations

@@ -339,75 +339,129 @@ def option_values(slot: str) -> dict[str, Any]:
     return {o["label"]: o["value"] for o in spec["options"]}
 
 
-def answer_in_widget(widget: Any, slot: str, step: int) -> dict[str, Any]:
+#: Answered "yes" when asked, so that the urgent-care box comes up mid-interview.
+RED_FLAG_ANSWER = "lesion_infection_signs"
+
+
+def answer_in_widget(hands: Any, slot: str, step: int) -> dict[str, Any]:
     """Answer the open question by button, checkbox or text; returns ``{finding: value}``."""
     if slot in ("consent", "summary_confirmed"):
-        widget.choose("Yes")
+        hands.choose("Yes")
         return {}
     if slot == "respondent":
-        widget.choose("I'm the patient")
+        hands.choose("I'm the patient")
         return {}
     finding = get_dictionary().finding(slot)
+    if slot == RED_FLAG_ANSWER:
+        hands.choose("Yes")
+        return {slot: "yes"}
     if finding.type == "bool":
         if step % 2:
-            widget.choose("No")
+            hands.choose("No")
         else:
-            widget.type("no, not that I know of")  # typed, not clicked
+            hands.type("no, not that I know of")  # typed, not clicked
         return {slot: "no"}
     if finding.type == "multi":
-        labels = widget.checkboxes()[:2]
-        widget.check(*labels)
+        labels = hands.widget.checkboxes()[:2]
+        hands.check(*labels)
         values = option_values(slot)
         return {slot: sorted((values[label] for label in labels), key=finding.values.index)}
     if finding.type == "enum":
-        label = widget.options()[0]
-        widget.choose(label)
+        label = hands.widget.options()[0]
+        hands.choose(label)
         return {slot: option_values(slot)[label]}
     if finding.type == "int":
-        widget.type("52")
+        hands.type("52")
         return {slot: 52}
-    widget.type("They started last winter.")
+    hands.type("They started last winter.")
     return {slot: "They started last winter."}
 
 
+def what_is_seen(page: Any) -> list[str]:
+    """What a person could not reach or read at this step (empty: all is well).
+
+    The answer box and Send wholly in the viewport; every control at least 24 x 24 px;
+    an urgent box in view and showing all its advice, or folded to its pinned line with
+    the emergency link in view.
+    """
+    from widget_page import in_view, small_targets
+
+    wrong = [f"small: {target}" for target in small_targets(page)]
+    for name, control in (
+        ("answer box", page.get_by_role("textbox", name="Your answer")),
+        ("Send", page.get_by_role("button", name="Send", exact=True)),
+    ):
+        if not in_view(page, control):
+            wrong.append(f"{name} out of view")
+    urgent = page.locator(".calx-urgent")
+    if urgent.is_visible():
+        if not in_view(page, urgent):
+            wrong.append("urgent box out of view")
+        if urgent.evaluate("e => e.scrollHeight > e.clientHeight + 1"):
+            wrong.append("urgent advice clipped")
+        link = urgent.get_by_role("link")
+        if link.count() and not in_view(page, link.first):
+            wrong.append("emergency link out of view")
+    return wrong
+
+
+WAYS = {
+    "desktop-click": ({"width": 1280, "height": 800}, "click"),
+    "phone-touch": ({"width": 390, "height": 844}, "touch"),
+    "phone-keyboard": ({"width": 390, "height": 844}, "keyboard"),
+    "desktop-keyboard": ({"width": 1280, "height": 800}, "keyboard"),
+}
+
+
 @pytest.mark.browser
-def test_patient_completes_the_interview_in_the_widget(calx: ChannelCalx) -> None:
+@pytest.mark.parametrize("way", list(WAYS))
+def test_patient_completes_the_interview_in_the_widget(calx: ChannelCalx, way: str) -> None:
+    """A whole interview with the real dialogue, by mouse, by touch or by keyboard alone."""
     from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_scan
     from console_app import require_tool
+    from hands import Hands
     from playwright.sync_api import sync_playwright
     from widget_page import WidgetPage
 
+    size, how = WAYS[way]
     require_tool(CHROMIUM)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="en-GB").new_page()
-        page.set_viewport_size({"width": 1280, "height": 900})
+        touch = {"has_touch": True, "is_mobile": True} if how == "touch" else {}
+        page = browser.new_context(locale="en-GB", viewport=size, **touch).new_page()
         page.goto(f"{calx.web}/portal")
         widget = WidgetPage(page)
-        widget.open()
+        hands = Hands(widget, how)
+        hands.open()
         session = widget.session()
         expected: dict[str, Any] = {}
+        problems: list[str] = []
+        urgent_shown = False
         for step in range(80):
             slot = calx.requested(session)
             if slot is None:
                 break
-            if step == 6:  # mid-way: reload, and the same interview comes back
+            problems.extend(f"step {step} ({slot}): {wrong}" for wrong in what_is_seen(page))
+            urgent_shown = urgent_shown or widget.urgent().is_visible()
+            if step == 6 and how == "click":  # mid-way: reload, and the same interview comes back
                 before = widget.texts("bot")
                 widget.reload()
                 assert widget.session() == session
                 assert widget.texts("bot") == before
-            expected.update(answer_in_widget(widget, slot, step))
+            expected.update(answer_in_widget(hands, slot, step))
         assert calx.requested(session) is None
+        assert problems == []
+        assert RED_FLAG_ANSWER in expected and urgent_shown  # the urgent box was met
         assert len(expected) > 5
         shown = widget.texts("bot")
-        assert axe_scan(page, "widget-e2e-end") == []
+        assert axe_scan(page, f"widget-e2e-{way}") == []
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "widget-e2e-end.png"))
+        page.screenshot(path=str(ARTIFACTS / f"widget-e2e-{way}.png"))
         browser.close()
     summary = calx.summary(session)
     assert summary is not None
     assert summary["status"] == "complete" and summary["respondent"] == "patient"
     assert {code: summary["findings"].get(code) for code in expected} == expected
     assert summary["differential"]  # for the clinician; the patient is told what happens next
-    assert shown[-1] == wording.text("end", "patient").strip()
+    assert wording.text("end", "patient").strip() in shown[-2:]  # then the red flag's reminder
     assert not [text for text in shown if "differential" in text.lower() or "score" in text]

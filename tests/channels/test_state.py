@@ -79,6 +79,17 @@ def test_a_change_after_the_read_back_is_picked_by_number() -> None:
     assert [o["value"] for o in spec["options"]] == ["age", "raynaud"]
 
 
+def test_the_read_back_card_is_the_widgets_and_goes_when_a_change_is_picked() -> None:
+    slots = {"age": 40, "raynaud": "yes"}
+    shown = state.widget_input("summary_confirmed", slots)
+    assert shown is not None and [o["value"] for o in shown["options"]] == ["yes", "no"]
+    items = [item["code"] for group in shown["card"] for item in group["items"]]
+    assert sorted(items) == ["age", "raynaud"]  # every answer given, once
+    assert "card" not in (state.question_input("summary_confirmed", slots) or {})
+    picking = state.widget_input("summary_confirmed", {**slots, "awaiting_change": True})
+    assert picking is not None and "card" not in picking
+
+
 @pytest.mark.parametrize("code", ["age", "lesion_onset_age"])
 def test_numbers_offer_dont_know_only(code: str) -> None:
     assert state.question_input(code, {}) == {"kind": "number", "options": [state.DONT_KNOW]}
@@ -118,11 +129,13 @@ def get_flags() -> list[Any]:
 def test_the_sites_question_brings_the_body_map_with_the_answers_so_far() -> None:
     import re
 
-    shown = state.question_input("lesion_locations", {"lesion_locations": ["knees"]})
+    shown = state.widget_input("lesion_locations", {"lesion_locations": ["knees"]})
     assert shown is not None and shown["kind"] == "multi"
     regions = re.findall(r'data-value="(\w+)" role="checkbox" tabindex="0" aria-checked="(\w+)"',
                          shown["map"])  # fmt: skip
     listed = {o["value"] for o in shown["options"]} - {UNKNOWN}
     assert {code for code, _ in regions} == listed  # a region for every box of the list
     assert [code for code, on in regions if on == "true"] == ["knees"]
-    assert "map" not in (state.question_input("lesion_count", {}) or {})
+    assert "map" not in (state.widget_input("lesion_count", {}) or {})
+    # Slack and Teams get the options alone: the map is the widget's
+    assert "map" not in (state.question_input("lesion_locations", {}) or {})

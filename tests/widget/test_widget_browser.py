@@ -19,7 +19,7 @@ from browser_helpers import ARTIFACTS, axe_scan
 from harness import ScriptedAgent, interview_domain, serve_channels
 from scripted_interview import ScriptedInterview
 from webapp_server import make_settings, serve
-from widget_page import WidgetPage
+from widget_page import WidgetPage, in_view, small_targets
 
 from bot.channels.socketio import CalxSocketIOInput
 from bot.web.app import create_app
@@ -59,7 +59,7 @@ def widget(site: Site, context: Any) -> Iterator[WidgetPage]:
 
 
 def viewport_screenshot(page: Any, name: str) -> Path:
-    """What the person sees (the chat is fixed to the screen), saved under tests/artifacts/."""
+    """What the person sees (the chat is fixed to the screen), saved under var/screenshots/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
@@ -165,37 +165,6 @@ def test_the_body_map_ticks_the_sites_by_touch_and_by_keyboard(
     assert slots_of(site, widget)["lesion_locations"] == ["fingers"]
 
 
-def in_view(page: Any, locator: Any) -> bool:
-    """Whether the element is wholly inside the viewport (from its box)."""
-    box = locator.bounding_box()
-    size = page.viewport_size
-    return bool(
-        box
-        and box["x"] >= 0
-        and box["y"] >= 0
-        and box["x"] + box["width"] <= size["width"] + 0.5
-        and box["y"] + box["height"] <= size["height"] + 0.5
-    )
-
-
-def small_targets(page: Any) -> list[str]:
-    """Controls of the widget smaller than 24 x 24 px (WCAG 2.2 AA, 2.5.8 Target Size).
-
-    The body map's regions are left out: the list beside them is their equivalent control
-    of full size (the criterion's "equivalent" exception); links inside a sentence are too.
-    """
-    return list(
-        page.evaluate(
-            """() => [...document.querySelectorAll(
-                    '.calx-widget button, .calx-widget input, .calx-widget textarea')]
-                .filter(e => e.offsetParent !== null)
-                .map(e => [e, e.getBoundingClientRect()])
-                .filter(([e, r]) => r.width < 24 || r.height < 24)
-                .map(([e, r]) => `${e.tagName} ${e.id || e.textContent} ${r.width}x${r.height}`)"""
-        )
-    )
-
-
 @pytest.mark.parametrize(
     "size",
     [PHONE, {"width": 390, "height": 844}, {"width": 1280, "height": 800}],
@@ -208,7 +177,7 @@ def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
     page.set_viewport_size(size)
     widget.open()
     answer, send = (
-        page.get_by_label("Your answer"),
+        page.get_by_role("textbox", name="Your answer"),
         page.get_by_role("button", name="Send", exact=True),
     )
     steps = [lambda: widget.choose("Yes"), lambda: widget.choose("I'm the patient"),
@@ -225,6 +194,18 @@ def test_the_answer_box_send_and_the_whole_advice_stay_in_view(
     box = urgent.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
     assert box, "the urgent box scrolls: part of its advice is hidden"
     assert in_view(page, answer) and in_view(page, send)
+    widget.type("45")  # answered with the advice read: a pinned line (and the read-back)
+    assert not advice.is_visible()
+    link = urgent.get_by_role("link").first
+    assert in_view(page, urgent) and in_view(page, link)
+    toggle = urgent.get_by_role("button", name="Show the advice again")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert advice.is_visible() and in_view(page, urgent) and in_view(page, send)
+    assert (
+        urgent.get_by_role("button", name="Hide the advice").get_attribute("aria-expanded")
+        == "true"
+    )
 
 
 def test_the_read_back_is_a_card_of_answers_each_a_way_back_to_its_question(
@@ -270,21 +251,43 @@ def test_start_over_asks_first_and_sends_start_over(site: Site, widget: WidgetPa
     assert received[-1] == "Start over"
 
 
+def focused(page: Any) -> str:
+    """What has the keyboard focus: a control's text, or its id."""
+    return str(
+        page.evaluate("document.activeElement.textContent.trim() || document.activeElement.id")
+    )
+
+
 def test_keyboard_only(site: Site, widget: WidgetPage) -> None:
     page = widget.page
     launcher = page.get_by_role("button", name="Questions about skin lumps")
     launcher.focus()
     page.keyboard.press("Enter")
     widget.wait_turn(0)
-    assert page.evaluate("document.activeElement.id") == "calx-input"
     assert page.locator(".calx-launcher").get_attribute("aria-expanded") == "true"
-    page.keyboard.press("Shift+Tab")  # back from the text box to the last answer button
-    assert page.evaluate("document.activeElement.textContent") == "No"
-    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "Yes"  # the first answer, not the text box after them
+    order = []
+    for _ in range(3):  # Tab follows what is seen: the answers, the text box, Send
+        page.keyboard.press("Tab")
+        order.append(focused(page))
+    assert order == ["No", "calx-input", "Send"]
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
     before = widget.count("bot")
     page.keyboard.press("Enter")  # "Yes"
     widget.wait_turn(before)
     assert widget.texts("user") == ["Yes"]
+    assert focused(page) == "I'm the patient"  # the next question's first answer
+    before = widget.count("bot")
+    page.keyboard.press("Enter")
+    widget.wait_turn(before)
+    page.keyboard.type("yes")  # typed on an answer button: the words go to the text box
+    assert page.get_by_role("textbox", name="Your answer").input_value() == "yes"
+    before = widget.count("bot")
+    page.keyboard.press("Enter")
+    widget.wait_turn(before)
+    assert widget.texts("user") == ["Yes", "I'm the patient", "yes"]
+    assert focused(page) == "calx-input"  # whoever types keeps typing
     page.keyboard.press("Escape")
     assert not page.locator("#calx-panel").is_visible()
     assert page.evaluate("document.activeElement.className") == "calx-launcher"

@@ -81,7 +81,7 @@ class WidgetPage:
     def type(self, text: str) -> None:
         """Type an answer and press Enter."""
         before = self.count("bot")
-        box = self.page.get_by_label("Your answer")
+        box = self.page.get_by_role("textbox", name="Your answer")
         box.fill(text)
         box.press("Enter")
         self.wait_turn(before)
@@ -104,3 +104,34 @@ class WidgetPage:
 
     def session(self) -> str:
         return str(self.page.evaluate("window.CalxWidget.session()"))
+
+
+def in_view(page: Any, locator: Any) -> bool:
+    """Whether the element is wholly inside the viewport (from its box)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(
+        box
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 0.5
+        and box["y"] + box["height"] <= size["height"] + 0.5
+    )
+
+
+def small_targets(page: Any) -> list[str]:
+    """Controls of the widget smaller than 24 x 24 px (WCAG 2.2 AA, 2.5.8 Target Size).
+
+    The body map's regions are left out: the list beside them is their equivalent control
+    of full size (the criterion's "equivalent" exception); links inside a sentence are too.
+    """
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll(
+                    '.calx-widget button, .calx-widget input, .calx-widget textarea')]
+                .filter(e => e.offsetParent !== null)
+                .map(e => [e, e.getBoundingClientRect()])
+                .filter(([e, r]) => r.width < 24 || r.height < 24)
+                .map(([e, r]) => `${e.tagName} ${e.id || e.textContent} ${r.width}x${r.height}`)"""
+        )
+    )

@@ -44,6 +44,8 @@
     privacyLink: "Privacy notice",
     urgentTitle: "Please get help now",
     urgentDefault: "If this is an emergency, call your local emergency number.",
+    urgentShow: "Show the advice again",
+    urgentHide: "Hide the advice",
     finished: "The questions are finished. Thank you.",
     connecting: "Connecting…",
     offline: "Connection lost. Trying again…",
@@ -80,6 +82,7 @@
   var KEY = "calx-session:" + serverUrl;
   var OPEN_KEY = "calx-open:" + serverUrl;
   var PROGRESS_KEY = "calx-progress:" + serverUrl;
+  var URGENT_KEY = "calx-urgent-read:" + serverUrl;
 
   function safeHref(href) {
     return /^(https?:|tel:|mailto:|\/|#)/i.test(String(href || "")) ? String(href) : null;
@@ -195,8 +198,8 @@
       var action = event.target && event.target.getAttribute("data-action");
       if (!action) { return; }
       ui.confirm.hidden = true;
-      if (action === "start-over") { sendText(strings.startOver); }
-      ui.input.focus();
+      if (action === "start-over") { sendText(strings.startOver, "option"); }
+      else { focusAnswer(true); }
     });
     // One Send for everything: the ticked options (the list or the body map) and any words.
     ui.form.addEventListener("submit", function (event) {
@@ -209,9 +212,10 @@
         if (first) { first.focus(); }
         return;
       }
+      var typed = !!ui.input.value.trim();
       ui.input.value = "";
       autosize();
-      sendText(text);
+      sendText(text, typed ? "text" : "option");
     });
     ui.input.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -220,6 +224,12 @@
       }
     });
     ui.input.addEventListener("input", autosize);
+    // Focus sits on the first answer of a new question; typing there goes to the text box.
+    ui.options.addEventListener("keydown", function (event) {
+      if (event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        ui.input.focus();  // the key's character then lands in the text box
+      }
+    });
   }
 
   function autosize() {
@@ -234,7 +244,8 @@
     ui.root.classList.toggle("calx-open", open);
     try { store.setItem(OPEN_KEY, open ? "1" : "0"); } catch (e) { /* storage may be off */ }
     if (open) { connect(); }
-    if (moveFocus) { (open ? ui.input : ui.launcher).focus(); }
+    if (moveFocus && !open) { ui.launcher.focus(); }
+    if (moveFocus && open) { focusAnswer(true); }
   }
 
   // -- messages ---------------------------------------------------------------------------------
@@ -265,12 +276,28 @@
     var hadFocus = focusWasIn(ui.options);
     ui.options.textContent = "";
     ui.options.hidden = true;
-    if (hadFocus) { ui.input.focus(); }
+    if (hadFocus) { ui.log.focus({ preventScroll: true }); }  // until the next answers come
+  }
+
+  // Where focus goes when a question is shown: the way the person answered last. After a
+  // tap or a key on an answer, the first answer of the next question (Tab then follows
+  // what is seen: the answers, the text box, Send); after typing, the text box. Focus is
+  // moved only while it is in the chat, and the text box is never focused on a phone by
+  // itself (its keyboard would cover the answers).
+  var answeredBy = "option";
+
+  function focusAnswer(opening) {
+    if (!opening && !focusWasIn(ui.panel)) { return; }
+    var first = ui.options.hidden ? null : ui.options.querySelector("button, input");
+    if (answeredBy === "option" && first) { first.focus(); return; }
+    if (document.activeElement === ui.input) { return; }
+    if (answeredBy === "text" || !window.matchMedia("(pointer: coarse)").matches) { ui.input.focus(); }
+    else { ui.log.focus({ preventScroll: true }); }
   }
 
   function optionButton(label, payload) {
     var button = el("button", { type: "button", class: "calx-option", text: label });
-    button.addEventListener("click", function () { sendText(payload); });
+    button.addEventListener("click", function () { sendText(payload, "option"); });
     return button;
   }
 
@@ -287,7 +314,7 @@
           "aria-label": format(strings.changeAnswer, { label: item.label, answer: item.answer })
         }, [el("span", { class: "calx-card-label", text: item.label + ": " }),
             el("span", { class: "calx-card-value", text: item.answer })]);
-        button.addEventListener("click", function () { sendText(item.payload); });
+        button.addEventListener("click", function () { sendText(item.payload, "option"); });
         list.appendChild(el("li", {}, [button]));
       });
       section.appendChild(list);
@@ -296,12 +323,10 @@
   }
 
   function showChoices(options, card) {
-    var hadFocus = focusWasIn(ui.options);
     ui.options.textContent = "";
     options.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
     if (card && card.length) { ui.options.appendChild(readbackCard(card)); }  // below Yes / No
     ui.options.hidden = options.length === 0;
-    if (hadFocus && ui.options.firstChild) { ui.options.firstChild.focus(); }
   }
 
   // The body map (bot/export/bodymap.py): each region a checkbox toggle kept in step with
@@ -338,7 +363,6 @@
   }
 
   function showMulti(options, map) {
-    var hadFocus = focusWasIn(ui.options);
     ui.options.textContent = "";
     var boxes = options.filter(function (o) { return o.value !== "unknown"; });
     var others = options.filter(function (o) { return o.value === "unknown"; });
@@ -355,12 +379,39 @@
     ui.options.appendChild(fieldset);
     others.forEach(function (o) { ui.options.appendChild(optionButton(o.label, o.payload)); });
     ui.options.hidden = false;
-    if (hadFocus) { fieldset.querySelector("input").focus(); }
+  }
+
+  // The urgent box shows all its advice. Once the person has answered with it in view, it
+  // folds to a pinned line (its title and the emergency link) with a button that unfolds
+  // it; new advice unfolds it again. An emergency (code "emergency") never folds.
+  function urgentKey(flags) {
+    return (flags || []).map(function (f) { return f.code; }).join(" ");
+  }
+
+  function urgentRead() {
+    try { return store.getItem(URGENT_KEY); } catch (e) { return null; }
+  }
+
+  function markUrgentRead() {
+    if (ui.urgent.hidden || !ui.urgent.getAttribute("data-key")) { return; }
+    try { store.setItem(URGENT_KEY, ui.urgent.getAttribute("data-key")); } catch (e) { /* storage off */ }
+  }
+
+  function setFolded(folded) {
+    ui.urgent.classList.toggle("calx-folded", folded);
+    var toggle = ui.urgent.querySelector(".calx-urgent-toggle");
+    if (toggle) {
+      toggle.textContent = folded ? strings.urgentShow : strings.urgentHide;
+      toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    }
   }
 
   function showUrgent(flags) {
     ui.urgent.textContent = "";
-    if (!flags || !flags.length) { ui.urgent.hidden = true; return; }
+    if (!flags || !flags.length) { ui.urgent.hidden = true; ui.urgent.removeAttribute("data-key"); return; }
+    var key = urgentKey(flags);
+    var emergencyNow = flags.some(function (f) { return f.code === "emergency"; });
+    ui.urgent.setAttribute("data-key", emergencyNow ? "" : key);
     ui.urgent.appendChild(el("h3", { text: strings.urgentTitle }));
     // the links first: in a small window they must not scroll out of sight
     var links = (config.urgentLinks || []).filter(function (l) { return safeHref(l.href); });
@@ -373,7 +424,15 @@
     } else {
       ui.urgent.appendChild(el("p", { text: strings.urgentDefault }));
     }
-    flags.forEach(function (f) { ui.urgent.appendChild(el("p", { class: "calx-urgent-advice", text: f.advice })); });
+    var advice = el("div", { class: "calx-urgent-body", id: "calx-urgent-body" });
+    flags.forEach(function (f) { advice.appendChild(el("p", { class: "calx-urgent-advice", text: f.advice })); });
+    ui.urgent.appendChild(advice);
+    if (!emergencyNow) {
+      var toggle = el("button", { type: "button", class: "calx-link-button calx-urgent-toggle", "aria-controls": "calx-urgent-body" });
+      toggle.addEventListener("click", function () { setFolded(!ui.urgent.classList.contains("calx-folded")); });
+      ui.urgent.appendChild(toggle);
+    }
+    setFolded(!emergencyNow && urgentRead() === key);
     ui.urgent.hidden = false;
   }
 
@@ -447,8 +506,10 @@
     socket.emit("user_uttered", { message: "hello", session_id: sessionId, metadata: { calx: { hidden: true, lang: config.lang } } });
   }
 
-  function sendText(text) {
+  function sendText(text, by) {
     if (!socket || !sessionId) { return; }
+    answeredBy = by || answeredBy;
+    markUrgentRead();  // answered with the advice in view: it may fold now
     addMessage("user", text);  // what is sent is what is shown (and what a reload shows)
     clearOptions();
     pendingButtons = null;
@@ -488,6 +549,7 @@
     pendingButtons = null;
     ui.input.setAttribute("inputmode", input && input.kind === "number" ? "numeric" : "text");
     if (state.finished) { ui.status.textContent = strings.finished; } else { ui.status.textContent = ""; }
+    focusAnswer(false);
     ui.log.scrollTop = ui.log.scrollHeight;  // the answers area may have changed size
   }
 
