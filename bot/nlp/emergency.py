@@ -39,6 +39,7 @@ KINDS = EMERGENCY_KINDS
 CUES = (
     "negation",
     "hypothetical",
+    "asking",
     "past",
     "chronic",
     "resolved",
@@ -48,10 +49,10 @@ CUES = (
     "lately",
     "recent",
 )
-WHERE = ("before", "clause", "sentence")
+WHERE = ("before", "clause", "sentence", "question")
 #: Cues a kind may ignore (``immune:``).
 IMMUNE = frozenset(
-    {"hypothetical", "past", "chronic", "resolved", "general", "other_person", "lasting"}
+    {"hypothetical", "asking", "past", "chronic", "resolved", "general", "other_person", "lasting"}
 )
 #: Tokens that end a clause (a cue's reach) inside a sentence.
 CLAUSE_BREAKS = frozenset({",", ";", ":", "(", ")", "-", "\u2013", "\u2014", "...", "/"})
@@ -402,6 +403,8 @@ class _Context:
                 cue.where == "clause" and self._same_clause(c_start, start)
             ):
                 return True
+            if cue.where == "question" and self._asks(c_start, start):
+                return True
             elif (
                 cue.where == "before"
                 and c_start < start
@@ -427,6 +430,15 @@ class _Context:
             if not between & (SUBJECTS | AND_WORDS):
                 return True
         return False
+
+    def _asks(self, c_start: int, start: int) -> bool:
+        """The cue opens the match's sentence and clause, and the sentence is a question."""
+        if not self._same_clause(c_start, start):
+            return False
+        sent = self.doc[start].sent
+        words = [t for t in sent if not t.is_punct and not t.is_space]
+        ends = [t for t in sent if not t.is_space]
+        return bool(words and words[0].i == c_start and ends and ends[-1].text.endswith("?"))
 
     def _echo_denied(self, start: int) -> bool:
         """An echo question denied ("Overdose? No, ..."): the word said back, then denied."""
@@ -471,6 +483,7 @@ class _Context:
             return False
         against = {
             "hypothetical": self._present("hypothetical", start, end),
+            "asking": self._present("asking", start, end),
             "past": self._present("past", start, end),
             "chronic": self._present("chronic", start, end),
             "resolved": self._present("resolved", start, end),

@@ -114,7 +114,28 @@ NOT_EMERGENCIES = [
     "she bleached her hair last week",
     # Raynaud's: fingers gone white and numb in the cold (a stroke sign with it still fires)
     "my fingertips suddenly turned white and numb at the bus stop",
+    # a yes/no question about what could happen; "going on 40" is no seizure's length
+    "Will the calcium in my arms end up blocking my arteries and give me a heart attack?",
+    "Should I be counselling him about stroke warning signs?",
+    "She's 12 going on 30, she'll have a fit when she sees this",
+    # an allergy record, not a reaction now
+    "Allergies: anaphylaxis to amoxicillin.",
 ]
+
+#: Questions that are pleas or a present worry: told as emergencies.
+ASKED_NOW = [
+    ("breathing", "Can someone help, my dad can't breathe?"),
+    ("self_harm", "should I just end it all?"),
+    ("chest_pain", "am I having a heart attack? my chest is crushing"),
+    ("seizure", "he usually comes round in two minutes, this one has gone on eight"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), ASKED_NOW)
+def test_a_plea_or_a_question_about_now_is_still_told(kind: str, text: str) -> None:
+    found = screen(text)
+    assert found is not None, text
+    assert kind in found.kinds
 
 
 @pytest.mark.parametrize(("kind", "text"), EMERGENCIES)
