@@ -118,14 +118,17 @@ def _category(modifier: Any) -> str:
 def _double_negation(doc: Any, start: int, end: int) -> bool:
     """Two different negation words side by side cancel ("never not thirsty", "don't not").
 
-    "no" is left out: "no not really" is still a no.
+    An answer word is left out ("no", "nope", "nah"): "no not really", "nope never had
+    it" are still a no.
     """
-    if end - start != 1 or doc[start].lower_ == "no":
+    if end - start != 1 or doc[start].lower_ in _ANSWER_WORDS:
         return False
     for i in (start - 1, end):
         if 0 <= i < len(doc):
             other = doc[i]
-            if other.norm_ in _NEGATION_NORMS and other.lower_ not in ("no", doc[start].lower_):
+            if other.norm_ in _NEGATION_NORMS and other.lower_ not in (
+                _ANSWER_WORDS | {doc[start].lower_}
+            ):
                 return True
     return False
 

@@ -62,10 +62,13 @@ _TENS = {
 }  # fmt: skip
 _UNIT_WORDS = "|".join(sorted((w for w in _UNITS if w not in ("a", "an", "none")), key=len)[::-1])
 _TEN_WORDS = "|".join(_TENS)
+#: Words that sound like a unit after a tens word ("fourty too", "fifty fore"): 42 or 40
+#: "too"? Such a number is not read (the question is asked again), never guessed.
+_SOUND_ALIKE = r"(?![ -](?:too|fore|ate)\b)"
 #: A number written in words ("forty-five", "a hundred and two", "twelve"), not "a"/"an" alone.
 NUMBER_WORDS_RE = (
     rf"(?:(?:a|one)[ -]hundred(?:[ -](?:and[ -])?(?:(?:{_TEN_WORDS})(?:[ -](?:{_UNIT_WORDS}))?"
-    rf"|{_UNIT_WORDS}))?|(?:{_TEN_WORDS})(?:[ -](?:{_UNIT_WORDS}))?|{_UNIT_WORDS})"
+    rf"|{_UNIT_WORDS}))?|(?:{_TEN_WORDS}){_SOUND_ALIKE}(?:[ -](?:{_UNIT_WORDS}))?|{_UNIT_WORDS})"
 )
 #: A number in digits (an optional decimal part) or in words.
 NUMBER_RE = rf"(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS_RE})"

@@ -223,6 +223,13 @@ def test_locations(message: str, sites: set[str]) -> None:
         ("lesion_pain", "no, but it hurts", None),
         # two negations cancel
         ("hypercalcemia_symptoms", "never not thirsty", "yes"),
+        # but an answer word before a negation is the answer, not a second negation
+        ("dialysis", "nope not on dialysis", "no"),
+        ("dialysis", "nah never had dialysis", "no"),
+        # a unit that only sounds like one after a tens word: asked again, not guessed
+        ("age", "fourty too", None),
+        ("lesion_onset_age", "fifty fore", None),
+        ("age", "forty-two", 42),
         # a suspicion refuted
         ("sarcoidosis", "they thought it might be sarcoid but it wasn't", "no"),
         ("cancer_history", "they're testing for it", "unknown"),
