@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 #: axe-core rules checked: WCAG 2.1 A/AA and best practice.
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
 @dataclass
@@ -47,10 +47,11 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def axe_scan(page: Any, name: str) -> list[dict[str, Any]]:
+def axe_scan(page: Any, name: str, every_impact: bool = False) -> list[dict[str, Any]]:
     """Run axe-core on the page (injected from the local file); return serious/critical issues.
 
-    The full result is saved as ``var/screenshots/axe-<name>.json``.
+    With ``every_impact`` every violation counts (minor and moderate too). The full result
+    is saved as ``var/screenshots/axe-<name>.json``.
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())  # CDP evaluation: the page's CSP allows no script
@@ -67,7 +68,7 @@ def axe_scan(page: Any, name: str) -> list[dict[str, Any]]:
             "nodes": [n["target"] for n in v["nodes"]],
         }
         for v in result["violations"]
-        if v.get("impact") in ("serious", "critical")
+        if every_impact or v.get("impact") in ("serious", "critical")
     ]
 
 

@@ -306,7 +306,7 @@
   function readbackCard(groups) {
     var section = el("section", { class: "calx-card", "aria-label": strings.yourAnswers });
     groups.forEach(function (group) {
-      section.appendChild(el("h4", { class: "calx-card-title", text: group.title }));
+      section.appendChild(el("h3", { class: "calx-card-title", text: group.title }));
       var list = el("ul", { class: "calx-card-items" });
       group.items.forEach(function (item) {
         var button = el("button", {
