@@ -128,7 +128,7 @@ def small_targets(page: Any) -> list[str]:
     return list(
         page.evaluate(
             """() => [...document.querySelectorAll(
-                    '.calx-widget button, .calx-widget input, .calx-widget textarea')]
+                    '.calx-widget button, .calx-widget input, .calx-widget textarea, .calx-urgent a')]
                 .filter(e => e.offsetParent !== null)
                 .map(e => [e, e.getBoundingClientRect()])
                 .filter(([e, r]) => r.width < 24 || r.height < 24)
